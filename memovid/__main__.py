@@ -1,0 +1,5 @@
+"""``python -m memovid`` is the same as the ``memovid`` command."""
+
+from memovid.cli import main
+
+main()
