@@ -1,0 +1,16 @@
+"""Choosing where the model runs: CUDA when present (auto), else CPU."""
+
+from __future__ import annotations
+
+from memovid.errors import DependencyError
+
+
+def resolve_device(name: str = "auto"):
+    """'auto' -> cuda if available else cpu; 'cuda' without a usable GPU is a DependencyError."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DependencyError("--device cuda was asked for, but no CUDA GPU is usable here (try --device cpu)")
+    return torch.device(name)
