@@ -1,0 +1,165 @@
+"""Dense optical flow on luminance (OpenCV DIS) with a per-pixel confidence.
+
+Convention (OpenCV's): ``f = flow(a, b)`` is defined on the grid of ``a`` and says where each pixel of
+``a`` is found in ``b``: ``a[y, x] ~ b[y + f[y, x, 1], x + f[y, x, 0]]``. Hence ``warp(b_image, f)``
+brings anything that lives on ``b``'s grid (its ab, its colour) onto ``a``'s grid. To carry the
+previous frame's colour to the current one: ``warp(prev_ab, flow(cur_L8, prev_L8))``.
+
+Flow is estimated at a reduced working size (DIS is coarse-to-fine anyway and the chroma it moves is
+smooth), then scaled back to the input size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from memovid.errors import InputError
+
+_PRESETS = {
+    "ultrafast": cv2.DISOpticalFlow_PRESET_ULTRAFAST,
+    "fast": cv2.DISOpticalFlow_PRESET_FAST,
+    "medium": cv2.DISOpticalFlow_PRESET_MEDIUM,
+}
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Defaults for flow estimation and its confidence (one place).
+
+    max_side: long side of the working size in pixels (inputs larger than this are shrunk; smaller
+        ones are used as they are).
+    preset: DIS preset, one of "ultrafast", "fast", "medium".
+    fb_px / fb_rel: forward-backward tolerance in working-size pixels: a pixel is trusted when its
+        round-trip error is small against fb_px + fb_rel * |motion| (fast motion is allowed more slack).
+    photo_sigma: tolerance on the luminance of the warped image, in 8-bit levels (0-255).
+    """
+
+    max_side: int = 320
+    preset: str = "medium"
+    fb_px: float = 0.75
+    fb_rel: float = 0.05
+    photo_sigma: float = 12.0
+
+    def __post_init__(self) -> None:
+        if self.preset not in _PRESETS:
+            raise InputError(f"flow preset must be one of {sorted(_PRESETS)}, got {self.preset!r}")
+        if self.max_side < 16:
+            raise InputError(f"flow max_side must be at least 16, got {self.max_side}")
+        if min(self.fb_px, self.photo_sigma) <= 0 or self.fb_rel < 0:
+            raise InputError("flow tolerances fb_px and photo_sigma must be > 0 and fb_rel >= 0")
+
+
+def l_to_l8(L: np.ndarray) -> np.ndarray:
+    """(H, W) float L in [0, 100] -> (H, W) uint8 in [0, 255], the input the flow functions take."""
+    return np.clip(np.asarray(L, dtype=np.float32) * 2.55 + 0.5, 0, 255).astype(np.uint8)
+
+
+def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) -> np.ndarray:
+    """Dense flow from ``a`` to ``b`` on ``a``'s grid: (H, W, 2) float32 (dx, dy) in input pixels.
+
+    a_L8, b_L8: (H, W) uint8 luminance of the same size.
+    """
+    a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
+    small = _dis(a_small, b_small, config)
+    return _grow_flow(small, a_L8.shape, scale)
+
+
+def flow_with_confidence(
+    a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flow from ``a`` to ``b`` (as ``flow``) and its confidence, both on ``a``'s grid.
+
+    Returns ((H, W, 2) float32 flow in input pixels, (H, W) float32 confidence in [0, 1]).
+    The confidence is the product of a forward-backward term (the flow back from ``b`` must return to
+    the start) and a photometric term (``b`` warped onto ``a`` must look like ``a``): both drop at
+    occlusions, disocclusions, frame borders the motion uncovers, and where fast motion defeats DIS.
+    """
+    a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
+    fwd = _dis(a_small, b_small, config)  # (h, w, 2), working-size pixels
+    bwd = _dis(b_small, a_small, config)
+    back_at_target = warp(bwd, fwd)
+    fb_err = np.linalg.norm(fwd + back_at_target, axis=2)
+    motion = np.sqrt(np.linalg.norm(fwd, axis=2) ** 2 + np.linalg.norm(back_at_target, axis=2) ** 2)
+    tol = config.fb_px + config.fb_rel * motion
+    conf_fb = np.exp(-0.5 * (fb_err / tol) ** 2)
+    photo = np.abs(a_small.astype(np.float32) - warp(b_small.astype(np.float32), fwd))
+    conf_photo = np.exp(-0.5 * (photo / config.photo_sigma) ** 2)
+    # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
+    conf = conf_fb * conf_photo * _inside(fwd)
+    conf = cv2.resize(conf.astype(np.float32), (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return _grow_flow(fwd, a_L8.shape, scale), np.clip(conf, 0.0, 1.0)
+
+
+def warp(image: np.ndarray, flow_field: np.ndarray) -> np.ndarray:
+    """Sample ``image`` at ``x + flow(x)``: (H, W[, C]) -> same shape and dtype, borders replicated.
+
+    flow_field: (H, W, 2) float (dx, dy) on the output grid, as returned by ``flow``.
+    """
+    if flow_field.ndim != 3 or flow_field.shape[2] != 2:
+        raise InputError(f"flow must be (H, W, 2), got {flow_field.shape}")
+    if image.shape[:2] != flow_field.shape[:2]:
+        raise InputError(f"image {image.shape} and flow {flow_field.shape} differ in size")
+    h, w = flow_field.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    map_x = gx + flow_field[..., 0].astype(np.float32)
+    map_y = gy + flow_field[..., 1].astype(np.float32)
+    channels = image.shape[2] if image.ndim == 3 else 0
+    if channels > 4:  # cv2.remap handles at most 4 channels at once
+        return np.stack([warp(image[..., c], flow_field) for c in range(channels)], axis=2)
+    out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(image.shape)
+
+
+def working_size(shape: tuple[int, ...], config: FlowConfig = FlowConfig()) -> tuple[int, int]:
+    """(height, width) at which flow is estimated for an input of ``shape`` (aspect kept)."""
+    h, w = shape[:2]
+    scale = min(1.0, config.max_side / max(h, w))
+    return max(8, round(h * scale)), max(8, round(w * scale))
+
+
+def _check_l8(name: str, image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.ndim != 2 or image.dtype != np.uint8:
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise InputError(f"{name} must be (H, W) uint8 luminance, got shape {shape} dtype {dtype}")
+
+
+def _shrink_pair(
+    a: np.ndarray, b: np.ndarray, config: FlowConfig
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    _check_l8("a_L8", a)
+    _check_l8("b_L8", b)
+    if a.shape != b.shape:
+        raise InputError(f"flow needs frames of one size, got {a.shape} and {b.shape}")
+    h, w = working_size(a.shape, config)
+    if (h, w) == a.shape:
+        return a, b, (1.0, 1.0)
+    a_small = cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)
+    b_small = cv2.resize(b, (w, h), interpolation=cv2.INTER_AREA)
+    return a_small, b_small, (a.shape[1] / w, a.shape[0] / h)
+
+
+def _dis(a: np.ndarray, b: np.ndarray, config: FlowConfig) -> np.ndarray:
+    # A fresh instance per call: DIS objects keep state and are not safe to share across threads.
+    dis = cv2.DISOpticalFlow_create(_PRESETS[config.preset])
+    return dis.calc(a, b, None)
+
+
+def _grow_flow(small: np.ndarray, shape: tuple[int, ...], scale: tuple[float, float]) -> np.ndarray:
+    if scale == (1.0, 1.0):
+        return small
+    big = cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    big[..., 0] *= scale[0]
+    big[..., 1] *= scale[1]
+    return big
+
+
+def _inside(f: np.ndarray) -> np.ndarray:
+    h, w = f.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    x = gx + f[..., 0]
+    y = gy + f[..., 1]
+    return ((x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)).astype(np.float32)
