@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from memovid import __version__
+from memovid.video.options import CODECS, EncodeOptions
 from memovid.errors import (
     DependencyError,
     InputError,
@@ -117,16 +118,17 @@ def info(input: Path, as_json: bool) -> None:
 @cli.command()
 @click.argument("input", type=existing)
 @click.option("-o", "--output", type=existing, required=True, help="Output file, folder or printf pattern.")
-@click.option("--codec", type=click.Choice(sorted(_codec_names := ("h264", "ffv1", "prores", "png"))),
-              default="h264", show_default=True, help="h264 for viewing, ffv1/prores for masters, png for frames.")
-@click.option("--crf", type=click.IntRange(0, 51), default=None, help="Quality for h264 (lower is better).")
+@click.option("--codec", type=click.Choice(list(CODECS)), default=default(EncodeOptions, "codec"),
+              show_default=True, help="h264 for viewing, ffv1/prores for masters, png for frames.")
+@click.option("--crf", type=click.IntRange(0, 51), default=None,
+              help="Quality for h264/h265 (lower is better; default per codec).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def transcode(session: Session, input: Path, output: Path, codec: str, crf: int | None, overwrite: bool) -> None:
     """Decode and re-encode a video (sound and subtitles copied): the path every colorize run rides on."""
-    from memovid.video import EncodeOptions, transcode as run_transcode
+    from memovid.video import transcode as run_transcode
 
-    options = EncodeOptions(codec=codec) if crf is None else EncodeOptions(codec=codec, crf=crf)
+    options = EncodeOptions(codec=codec, crf=crf)
     with session.progress() as progress:
         result = run_transcode(input, output, options=options, overwrite=overwrite, progress=progress)
     if not session.quiet:
