@@ -1,0 +1,154 @@
+"""Image sequences: a folder of PNG/JPEG/TIFF files or a printf pattern such as ``frames/%05d.png``.
+
+Reading and writing go through OpenCV (one picture per file needs no container). Files are ordered
+by the number in their name ("frame2.png" before "frame10.png"), not alphabetically.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from memovid.errors import InputError, OutputError
+
+_CODEC_OF_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+IMAGE_EXTENSIONS = tuple(_CODEC_OF_EXTENSION)
+_PRINTF = re.compile(r"%(0?)(\d*)d")
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def is_image_sequence(source: str | Path) -> bool:
+    """True for an existing folder, or a path whose file name holds a printf ``%d`` field."""
+    return Path(source).is_dir() or bool(_PRINTF.search(Path(source).name))
+
+
+def _natural_key(path: Path) -> tuple:
+    return tuple(int(part) if part.isdigit() else part.lower() for part in _NUMBERS.split(path.name))
+
+
+def list_images(source: str | Path) -> list[Path]:
+    """The image files of a sequence, in frame order. InputError when there are none."""
+    source = Path(source)
+    if source.is_dir():
+        folder = source
+        files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
+        files.sort(key=_natural_key)
+    else:
+        folder = source.parent
+        name = re.escape(source.name)
+        regex = re.compile(_PRINTF.sub(lambda m: r"(\d+)", name.replace(r"\%", "%")) + "$")
+        if not folder.is_dir():
+            raise InputError(f"{source}: folder {folder} does not exist")
+        matched = [(int(m.group(1)), p) for p in folder.iterdir() if (m := regex.match(p.name))]
+        files = [p for _, p in sorted(matched)]
+    if not files:
+        raise InputError(f"{source}: no images ({', '.join(IMAGE_EXTENSIONS)}) found")
+    return files
+
+
+def read_image(path: Path, mode: str = "rgb") -> np.ndarray:
+    """One picture as (H, W, 3) uint8 RGB or (H, W) uint8 luma; 16-bit files are scaled to 8 bit.
+
+    InputError naming the file when it cannot be decoded.
+    """
+    flag = cv2.IMREAD_GRAYSCALE if mode == "gray" else cv2.IMREAD_COLOR
+    image = cv2.imread(str(path), flag)
+    if image is None:
+        raise InputError(f"{path}: unreadable image")
+    if mode == "rgb":
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def read_sequence(files: list[Path], mode: str = "rgb", first: int = 0, stop: int | None = None
+                  ) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, image) for files[first:stop], read one at a time."""
+    stop = len(files) if stop is None else min(stop, len(files))
+    for index in range(first, stop):
+        yield index, read_image(files[index], mode)
+
+
+@dataclass(frozen=True)
+class SequenceInfo:
+    """What the first image says about a sequence (all images are assumed alike)."""
+
+    files: list[Path]
+    width: int
+    height: int
+    pix_fmt: str
+    bit_depth: int
+    codec: str
+
+
+def sequence_info(source: str | Path) -> SequenceInfo:
+    files = list_images(source)
+    image = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise InputError(f"{files[0]}: unreadable image")
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    depth = 16 if image.dtype == np.uint16 else 8
+    pix_fmt = {1: "gray", 3: "rgb24", 4: "rgba"}.get(channels, "unknown")
+    if depth == 16:
+        pix_fmt = {1: "gray16", 3: "rgb48", 4: "rgba64"}.get(channels, "unknown")
+    codec = _CODEC_OF_EXTENSION[files[0].suffix.lower()]
+    return SequenceInfo(files, image.shape[1], image.shape[0], pix_fmt, depth, codec)
+
+
+class SequenceWriter:
+    """Writes RGB frames as PNG files into a hidden temporary folder, moved into place at commit.
+
+    target: a folder (files named 000000.png, 000001.png, ...) or a printf pattern
+    (``out/%05d.png``). Frames are numbered 0, 1, 2... in write order.
+    """
+
+    def __init__(self, target: str | Path, overwrite: bool) -> None:
+        target = Path(target)
+        if _PRINTF.search(target.name):
+            self.folder, self.pattern = target.parent, target.name
+        else:
+            self.folder, self.pattern = target, "%06d.png"
+        if self.folder.exists() and not self.folder.is_dir():
+            raise OutputError(f"{self.folder}: exists and is not a folder")
+        if self.folder.is_dir() and any(self.folder.iterdir()) and not overwrite:
+            raise OutputError(f"{self.folder}: output folder exists and is not empty (use overwrite)")
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = _temp_folder(self.folder)
+        self.count = 0
+
+    def write(self, image: np.ndarray) -> None:
+        """image: (H, W, 3) uint8 RGB or (H, W) uint8 luma."""
+        path = self.temp / (self.pattern % self.count)
+        if image.ndim == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        if not cv2.imwrite(str(path), image):
+            raise OutputError(f"{path}: could not write image")
+        self.count += 1
+
+    def commit(self) -> None:
+        """Move the finished sequence into place: the whole folder, or file by file when it exists
+        (then files matching our naming are replaced, and stale ones from a longer run removed)."""
+        if not self.folder.exists():
+            self.temp.rename(self.folder)
+            return
+        ours = re.compile(_PRINTF.sub(lambda m: r"\d+", re.escape(self.pattern).replace(r"\%", "%")) + "$")
+        for old in self.folder.iterdir():
+            if ours.match(old.name):
+                old.unlink()
+        for new in self.temp.iterdir():
+            new.replace(self.folder / new.name)
+        self.temp.rmdir()
+
+    def discard(self) -> None:
+        for p in self.temp.iterdir():
+            p.unlink()
+        self.temp.rmdir()
+
+
+def _temp_folder(folder: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".memovid-tmp", dir=folder.parent))

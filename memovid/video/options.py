@@ -1,0 +1,99 @@
+"""Encoding choices: one table of codecs and one frozen dataclass of defaults (no av import here).
+
+The CLI's ``--codec`` choices, presets and the Python API all read ``CODECS`` and ``EncodeOptions``;
+a new output codec is one new ``CODECS`` entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Mapping
+
+from memovid.errors import InputError
+
+# Frame rate used when neither the frames nor the source carry timing (image sequence to video).
+DEFAULT_FPS = Fraction(25)
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """How one ``--codec`` choice is written.
+
+    encoder: FFmpeg encoder name ("" for image sequences, written with OpenCV).
+    pix_fmt: pixel format handed to the encoder (RGB frames are converted to it).
+    options: encoder options always set (e.g. ProRes profile, FFV1 level).
+    crf / preset: default quality and speed, or None where the encoder has no such knob.
+    image_sequence: output is a folder / printf pattern of images, not a container.
+    extension: what a file written with this codec usually ends with (for help texts and examples).
+    """
+
+    encoder: str
+    pix_fmt: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    crf: int | None = None
+    preset: str | None = None
+    image_sequence: bool = False
+    extension: str = ".mkv"
+    lossless: bool = False
+
+
+CODECS: Mapping[str, CodecSpec] = MappingProxyType({
+    "h264": CodecSpec("libx264", "yuv420p", crf=18, preset="medium", extension=".mp4"),
+    "h265": CodecSpec("libx265", "yuv420p10le", {"x265-params": "log-level=error"}, crf=20,
+                      preset="medium", extension=".mp4"),
+    # bgr0 keeps the RGB frames bit-exact; level 3 with slice CRCs lets a restorer detect damage.
+    "ffv1": CodecSpec("ffv1", "bgr0", {"level": "3", "slicecrc": "1", "g": "1"}, extension=".mkv",
+                      lossless=True),
+    "prores": CodecSpec("prores_ks", "yuv422p10le", {"profile": "3"}, extension=".mov"),
+    "png": CodecSpec("", "rgb24", image_sequence=True, extension="", lossless=True),
+})
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """What to write. ``None`` fields take the codec's default from ``CODECS``.
+
+    codec: a key of ``CODECS``. crf: 0 (best) - 51, only for codecs with a crf.
+    copy_audio / copy_subtitles: copy the source's streams as packets (no re-encode).
+    """
+
+    codec: str = "h264"
+    crf: int | None = None
+    preset: str | None = None
+    pix_fmt: str | None = None
+    copy_audio: bool = True
+    copy_subtitles: bool = True
+
+    def __post_init__(self) -> None:
+        if self.codec not in CODECS:
+            raise InputError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODECS)}")
+        spec = CODECS[self.codec]
+        if self.crf is not None:
+            if spec.crf is None:
+                raise InputError(f"codec {self.codec} has no crf setting")
+            if not 0 <= self.crf <= 51:
+                raise InputError(f"crf must be in 0-51, got {self.crf}")
+        if self.preset is not None and spec.preset is None:
+            raise InputError(f"codec {self.codec} has no preset setting")
+
+    @property
+    def spec(self) -> CodecSpec:
+        return CODECS[self.codec]
+
+    @property
+    def resolved_pix_fmt(self) -> str:
+        return self.pix_fmt or self.spec.pix_fmt
+
+    def encoder_options(self) -> dict[str, str]:
+        """The option dict handed to the FFmpeg encoder."""
+        spec = self.spec
+        opts = dict(spec.options)
+        crf = self.crf if self.crf is not None else spec.crf
+        preset = self.preset or spec.preset
+        if crf is not None:
+            opts["crf"] = str(crf)
+        if preset is not None:
+            opts["preset"] = preset
+        return opts

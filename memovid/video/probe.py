@@ -1,0 +1,199 @@
+"""What a video file or image sequence holds, read from headers (and at most one decoded frame)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from memovid.errors import InputError
+from memovid.video import imageseq
+from memovid.video.options import DEFAULT_FPS
+
+# Packets looked at to decide whether the frame rate varies (demux only, no decoding).
+_VFR_PACKETS = 120
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    index: int
+    codec: str
+    sample_rate: int
+    channels: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class SubtitleInfo:
+    index: int
+    codec: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """Facts about one input. fps / r_frame_rate are exact rationals (30000/1001, not 29.97).
+
+    frames_estimated: True when ``frames`` comes from duration x fps rather than the header or a count.
+    rotation: degrees counter-clockwise a player applies (display matrix or ``rotate`` tag), 0 if none.
+    is_vfr: True / False when the first packets tell, None when not known (image sequences: False).
+    """
+
+    path: str
+    container: str
+    duration: float | None
+    fps: Fraction
+    r_frame_rate: Fraction | None
+    frames: int
+    frames_estimated: bool
+    width: int
+    height: int
+    pix_fmt: str
+    bit_depth: int
+    codec: str
+    rotation: int = 0
+    is_vfr: bool | None = None
+    audio: tuple[AudioInfo, ...] = ()
+    subtitles: tuple[SubtitleInfo, ...] = ()
+    is_image_sequence: bool = False
+
+    def to_dict(self) -> dict:
+        """JSON-ready: fractions become "num/den" strings plus a float ``fps_float``."""
+        d = dataclasses.asdict(self)
+        d["fps"] = f"{self.fps.numerator}/{self.fps.denominator}"
+        d["fps_float"] = float(self.fps)
+        if self.r_frame_rate is not None:
+            d["r_frame_rate"] = f"{self.r_frame_rate.numerator}/{self.r_frame_rate.denominator}"
+        d["audio"] = [dataclasses.asdict(a) for a in self.audio]
+        d["subtitles"] = [dataclasses.asdict(s) for s in self.subtitles]
+        return d
+
+
+def open_input(path: str | Path) -> av.container.InputContainer:
+    """av.open with memovid's errors: InputError naming the file when missing or not media."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        return av.open(str(path))
+    except av.error.FFmpegError as error:
+        raise InputError(f"{path}: not a media file ({error.strerror})") from None
+
+
+def video_stream_of(container: av.container.InputContainer, path: str | Path) -> av.VideoStream:
+    if not container.streams.video:
+        raise InputError(f"{path}: no video stream")
+    return container.streams.video[0]
+
+
+def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
+    """Describe ``path`` (a video file, an image folder or a printf pattern).
+
+    count_frames: demux the whole video stream to count packets when the header has no frame
+    count (exact, no decoding; costs one read of the file).
+    """
+    if imageseq.is_image_sequence(path):
+        return _probe_sequence(path)
+    with open_input(path) as container:
+        stream = video_stream_of(container, path)
+        ctx = stream.codec_context
+        fps = stream.average_rate or stream.guessed_rate or stream.base_rate or DEFAULT_FPS
+        duration = _duration(container, stream)
+        frames, estimated = stream.frames, False
+        if not frames and count_frames:
+            frames = sum(1 for p in container.demux(stream) if p.size)
+            container.seek(0)
+        elif not frames:
+            frames, estimated = (round(duration * fps) if duration else 0), True
+        pix_fmt = ctx.pix_fmt or "unknown"
+        return MediaInfo(
+            path=str(path),
+            container=container.format.name,
+            duration=duration,
+            fps=Fraction(fps),
+            r_frame_rate=Fraction(stream.base_rate) if stream.base_rate else None,
+            frames=frames,
+            frames_estimated=estimated,
+            width=ctx.width,
+            height=ctx.height,
+            pix_fmt=pix_fmt,
+            bit_depth=_bit_depth(pix_fmt),
+            codec=ctx.name,
+            rotation=_rotation(container, stream),
+            is_vfr=_is_vfr(container, stream),
+            audio=tuple(
+                AudioInfo(s.index, s.codec_context.name, s.codec_context.sample_rate,
+                          s.codec_context.channels, s.language)
+                for s in container.streams.audio
+            ),
+            subtitles=tuple(
+                SubtitleInfo(s.index, s.codec_context.name if s.codec_context else s.codec.name, s.language)
+                for s in container.streams.subtitles
+            ),
+        )
+
+
+def _probe_sequence(source: str | Path) -> MediaInfo:
+    info = imageseq.sequence_info(source)
+    return MediaInfo(
+        path=str(source), container="image2", duration=float(len(info.files) / DEFAULT_FPS),
+        fps=DEFAULT_FPS, r_frame_rate=None, frames=len(info.files), frames_estimated=False,
+        width=info.width, height=info.height, pix_fmt=info.pix_fmt, bit_depth=info.bit_depth,
+        codec=info.codec, is_vfr=False, is_image_sequence=True,
+    )
+
+
+def _duration(container: av.container.InputContainer, stream: av.VideoStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _bit_depth(pix_fmt: str) -> int:
+    try:
+        return max(c.bits for c in av.VideoFormat(pix_fmt).components)
+    except (ValueError, TypeError):
+        return 8
+
+
+def _rotation(container: av.container.InputContainer, stream: av.VideoStream) -> int:
+    """The ``rotate`` tag of older files, else the display matrix FFmpeg attaches to the first frame."""
+    tag = stream.metadata.get("rotate")
+    if tag is not None:
+        return int(float(tag)) % 360
+    try:
+        for frame in container.decode(stream):
+            rotation = int(round(frame.rotation)) % 360
+            break
+        else:
+            rotation = 0
+    except av.error.FFmpegError:
+        rotation = 0
+    container.seek(0)
+    return rotation
+
+
+def _is_vfr(container: av.container.InputContainer, stream: av.VideoStream) -> bool | None:
+    """Compare the gaps between the first packets' timestamps (demux only)."""
+    pts = []
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                pts.append(packet.pts)
+            if len(pts) >= _VFR_PACKETS:
+                break
+    except av.error.FFmpegError:
+        return None
+    finally:
+        container.seek(0)
+    if len(pts) < 3:
+        return None
+    pts.sort()
+    gaps = {b - a for a, b in zip(pts, pts[1:])}
+    # Timestamps rounded to a coarse time base (e.g. mkv's 1 ms) wobble by one unit at a constant rate.
+    return max(gaps) - min(gaps) > 1
