@@ -1,0 +1,178 @@
+"""sRGB <-> CIE Lab (D65 white, 2 degree observer), in torch (batched, differentiable) and numpy.
+
+Ranges everywhere in memovid: RGB in [0, 1] (float) or 0-255 (uint8); L in [0, 100]; a and b roughly
+[-86, 98] and [-108, 95] for sRGB colours (callers that need one bound can use +-110).
+
+The reference white is the sRGB matrix applied to RGB (1, 1, 1) (as OpenCV and kornia do), so every
+neutral grey maps to a = b = 0 exactly; skimage normalises by the tabulated D65 white instead, which
+moves a and b by at most 0.005 (and its rounded near-black constants move L by under 1e-4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# Linear sRGB -> XYZ (D65), the matrix of skimage, OpenCV and kornia.
+_XYZ_FROM_RGB = (
+    (0.412453, 0.357580, 0.180423),
+    (0.212671, 0.715160, 0.072169),
+    (0.019334, 0.119193, 0.950227),
+)
+_WHITE = tuple(sum(row) for row in _XYZ_FROM_RGB)  # (0.950456, 1.0, 1.088754)
+_RGB_FROM_XYZ = tuple(map(tuple, np.linalg.inv(np.array(_XYZ_FROM_RGB)).tolist()))
+
+_EPS = 216.0 / 24389.0  # (6/29)^3: below it Lab's cube root becomes a straight line
+_KAPPA = 24389.0 / 27.0
+
+
+def _check_channels_first(x: torch.Tensor, name: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim < 3 or x.shape[-3] != 3:
+        raise ValueError(f"{name} must have shape (..., 3, H, W), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got {x.dtype}")
+
+
+def _work_dtype(x: torch.Tensor) -> torch.dtype:
+    """float16/bfloat16 are upcast to float32 (Lab needs the range); float64 stays float64."""
+    return torch.promote_types(x.dtype, torch.float32)
+
+
+def _matmul_channels(x: torch.Tensor, matrix: tuple) -> torch.Tensor:
+    """Apply a 3x3 matrix over the channel dim of (..., 3, H, W)."""
+    m = torch.tensor(matrix, dtype=x.dtype, device=x.device)
+    return torch.einsum("ij,...jhw->...ihw", m, x)
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB -> CIE Lab.
+
+    rgb: (..., 3, H, W) float, gamma-encoded sRGB in [0, 1] (not checked; values outside are
+    extrapolated). Returns (..., 3, H, W) in float32 (float64 for float64 input): L in [0, 100],
+    a, b about [-110, 110]. Differentiable everywhere (no NaN gradients at 0).
+    """
+    _check_channels_first(rgb, "rgb")
+    rgb = rgb.to(_work_dtype(rgb))
+    # sRGB decoding; the power branch is clamped so that its unused gradient stays finite.
+    linear = torch.where(
+        rgb > 0.04045,
+        ((rgb.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4,
+        rgb / 12.92,
+    )
+    xyz = _matmul_channels(linear, _XYZ_FROM_RGB)
+    white = torch.tensor(_WHITE, dtype=xyz.dtype, device=xyz.device).view(3, 1, 1)
+    t = xyz / white
+    f = torch.where(t > _EPS, t.clamp(min=_EPS) ** (1.0 / 3.0), (_KAPPA * t + 16.0) / 116.0)
+    fx, fy, fz = f.unbind(-3)
+    L = 116.0 * fy - 16.0
+    a = 500.0 * (fx - fy)
+    b = 200.0 * (fy - fz)
+    return torch.stack((L, a, b), dim=-3)
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """CIE Lab -> sRGB, the inverse of :func:`rgb_to_lab`.
+
+    lab: (..., 3, H, W) float, L in [0, 100], a, b about [-110, 110]. Returns (..., 3, H, W) sRGB
+    clamped to [0, 1] (colours outside the sRGB gamut are clipped per channel), float32 (float64 for
+    float64 input).
+    """
+    _check_channels_first(lab, "lab")
+    lab = lab.to(_work_dtype(lab))
+    L, a, b = lab.unbind(-3)
+    fy = (L + 16.0) / 116.0
+    f = torch.stack((fy + a / 500.0, fy, fy - b / 200.0), dim=-3)
+    t = torch.where(f**3 > _EPS, f**3, (116.0 * f - 16.0) / _KAPPA)
+    white = torch.tensor(_WHITE, dtype=t.dtype, device=t.device).view(3, 1, 1)
+    linear = _matmul_channels(t * white, _RGB_FROM_XYZ)
+    rgb = torch.where(
+        linear > 0.0031308,
+        1.055 * linear.clamp(min=0.0031308) ** (1.0 / 2.4) - 0.055,
+        12.92 * linear,
+    )
+    return rgb.clamp(0.0, 1.0)
+
+
+# --- numpy paths for whole video frames (uint8 in or out), run on every frame of a film ---
+
+_SRGB_LEVELS = np.arange(256, dtype=np.float64) / 255.0
+# uint8 sRGB level -> linear light; a table because uint8 input has only 256 values.
+_LINEAR_FROM_RGB8 = np.where(
+    _SRGB_LEVELS > 0.04045, ((_SRGB_LEVELS + 0.055) / 1.055) ** 2.4, _SRGB_LEVELS / 12.92
+).astype(np.float32)
+# XYZ already divided by the white, so that t = rgb_linear @ _T_FROM_LINEAR.T feeds f() directly.
+_T_FROM_LINEAR = (np.array(_XYZ_FROM_RGB) / np.array(_WHITE)[:, None]).astype(np.float32)
+
+
+def _f_inplace(t: np.ndarray) -> np.ndarray:
+    """Lab's companding f(t), computed into t: cube root, a straight line near black."""
+    low = t <= _EPS
+    low_values = (_KAPPA * t[low] + 16.0) / 116.0
+    np.cbrt(t, out=t)
+    t[low] = low_values
+    return t
+
+
+def _check_rgb8(img: np.ndarray, name: str = "img") -> None:
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        shape = getattr(img, "shape", None)
+        dtype = getattr(img, "dtype", type(img).__name__)
+        raise ValueError(f"{name} must be a (H, W, 3) uint8 RGB array, got shape {shape} dtype {dtype}")
+
+
+def rgb8_to_lab(img: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB -> (H, W, 3) float32 Lab (L in [0, 100], a, b about [-110, 110]).
+
+    Same numbers as :func:`rgb_to_lab` to within 2e-4 (float32 rounding), several times faster.
+    """
+    _check_rgb8(img)
+    t = _LINEAR_FROM_RGB8[img] @ _T_FROM_LINEAR.T  # (H, W, 3) X/Xn, Y/Yn, Z/Zn
+    f = _f_inplace(t)
+    lab = np.empty_like(f)
+    np.multiply(f[..., 1], 116.0, out=lab[..., 0])
+    lab[..., 0] -= 16.0
+    np.subtract(f[..., 0], f[..., 1], out=lab[..., 1])
+    lab[..., 1] *= 500.0
+    np.subtract(f[..., 1], f[..., 2], out=lab[..., 2])
+    lab[..., 2] *= 200.0
+    return lab
+
+
+def L_from_rgb8(img: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB -> (H, W) float32 L in [0, 100] (the L channel of :func:`rgb8_to_lab`)."""
+    _check_rgb8(img)
+    y = _LINEAR_FROM_RGB8[img] @ _T_FROM_LINEAR[1]  # (H, W) Y/Yn
+    return 116.0 * _f_inplace(y) - 16.0
+
+
+# A grey level g is the sRGB colour (g, g, g), whose Y/Yn is its linear value.
+_L_FROM_GRAY8 = (116.0 * _f_inplace(_LINEAR_FROM_RGB8.copy()) - 16.0).astype(np.float32)
+
+
+def luma_to_L(gray: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 grey levels (decoded luma Y') -> (H, W) float32 L in [0, 100].
+
+    Each level g is read as the sRGB grey (g, g, g): luma_to_L(g) is the L of rgb8_to_lab of that
+    grey (to 1e-5), and its a, b are 0. This is how a black-and-white frame enters Lab.
+    """
+    if not isinstance(gray, np.ndarray) or gray.dtype != np.uint8 or gray.ndim != 2:
+        shape = getattr(gray, "shape", None)
+        dtype = getattr(gray, "dtype", type(gray).__name__)
+        raise ValueError(f"gray must be a (H, W) uint8 array, got shape {shape} dtype {dtype}")
+    return _L_FROM_GRAY8[gray]
+
+
+def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float Lab (L in [0, 100], a, b about [-110, 110]) -> (H, W, 3) uint8 sRGB.
+
+    Out-of-gamut colours are clipped per channel, as in :func:`lab_to_rgb`; the result equals
+    rounding lab_to_rgb's output to 8 bits except for rare one-level differences at rounding edges.
+    """
+    if not isinstance(lab, np.ndarray) or lab.ndim != 3 or lab.shape[2] != 3:
+        raise ValueError(f"lab must be a (H, W, 3) float array, got shape {getattr(lab, 'shape', None)}")
+    import cv2  # OpenCV's float Lab -> RGB uses the same matrix and white, and is SIMD-fast
+
+    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB)  # [0, 1]
+    return np.rint(np.clip(rgb, 0.0, 1.0, out=rgb) * 255.0).astype(np.uint8)
