@@ -1,0 +1,325 @@
+"""Encode RGB frames to a container (or a PNG sequence), copying the source's audio and subtitles.
+
+Guarantees a film restorer relies on:
+- frame timestamps (pts / time_base) are kept, so variable-frame-rate video stays in sync with audio;
+- audio and subtitle packets are copied untouched (no re-encode), interleaved with the video as it
+  is written from a second, lazily advanced demux of the source (memory does not grow with length);
+- the encoder is always flushed; output goes to a hidden temporary file beside the target (same
+  extension, so the same muxer) and is renamed onto the target only when complete. On any error,
+  KeyboardInterrupt included, the temporary file is removed and the target is left untouched;
+- odd sizes for chroma-subsampled formats (4:2:0, 4:2:2) are PADDED by replicating the last
+  column / row, never cropped: every source pixel is kept, frame count and timing are unchanged,
+  and the output is at most one pixel wider / taller than the frames.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import av
+import cv2
+import numpy as np
+
+from memovid.errors import InputError, OutputError, RunError
+from memovid.log import logger
+from memovid.video import imageseq
+from memovid.video.frame import Frame
+from memovid.video.options import DEFAULT_FPS, EncodeOptions
+from memovid.video.probe import open_input, video_stream_of
+
+# Colour matrices swscale can convert with, by FFmpeg's AVColorSpace number (smpte170m -> bt601).
+_SWS_COLORSPACE = {1: 1, 5: 5, 6: 5, 7: 7, 9: 9}
+_BT601 = 5
+# Audio/subtitle packets are muxed up to this far ahead of the last video frame written (seconds).
+_AUX_LEAD = 0.5
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """frames written, wall-clock ``seconds`` spent, final ``path``, ``duration`` of the video (s)."""
+
+    frames: int
+    seconds: float
+    path: Path
+    duration: float | None = None
+
+
+def is_sequence_target(output: str | Path) -> bool:
+    """Outputs that name an image sequence: a printf pattern, an existing folder, or no extension."""
+    p = Path(output)
+    return imageseq.is_image_sequence(p) or p.suffix == ""
+
+
+def check_paths(input: str | Path | None, output: str | Path, overwrite: bool = False) -> None:
+    """Refuse early what would fail late: missing input, output that exists, output that is the input.
+
+    InputError when ``input`` is missing; OutputError when ``output`` exists (file, or non-empty
+    folder of a sequence) and not ``overwrite``, or resolves to the input itself.
+    """
+    out = Path(output)
+    if input is not None:
+        src = Path(input)
+        if imageseq.is_image_sequence(src) and not src.is_dir():
+            imageseq.list_images(src)
+        elif not src.exists():
+            raise InputError(f"{src}: no such file")
+        same = src.resolve() == out.resolve() or (out.exists() and os.path.samefile(src, out))
+        if same:
+            raise OutputError(f"{out}: output is the input file")
+    folder = out.parent if imageseq.is_image_sequence(out) and not out.is_dir() else out
+    exists = (folder.is_dir() and any(folder.iterdir())) if folder.is_dir() else out.exists()
+    if exists and not overwrite:
+        raise OutputError(f"{out}: output exists (use overwrite)")
+
+
+class VideoWriter:
+    """Context manager returned by ``open_writer``; call ``write(frame)`` for each frame in order."""
+
+    def __init__(self, output: str | Path, *, source: str | Path | None, options: EncodeOptions,
+                 overwrite: bool, fps: Fraction | float | None, size: tuple[int, int] | None) -> None:
+        self.target = Path(output)
+        check_paths(source, self.target, overwrite)
+        if is_sequence_target(self.target) and not options.spec.image_sequence:
+            if options.codec != EncodeOptions().codec:
+                raise OutputError(f"{self.target}: an image-sequence output needs an image codec, "
+                                  f"not {options.codec}")
+            options = EncodeOptions(codec="png")
+        if options.spec.image_sequence and not is_sequence_target(self.target):
+            raise OutputError(f"{self.target}: codec {options.codec} writes an image sequence: give a "
+                              "folder or a pattern such as out/%05d.png")
+        self.options = options
+        self.source = Path(source) if source is not None and not imageseq.is_image_sequence(source) else None
+        self.size = size
+        self.fps = Fraction(fps) if fps is not None else None
+        self.frames = 0
+        self._started = time.perf_counter()
+        self._last_time: float | None = None
+        self._sequence: imageseq.SequenceWriter | None = None
+        self._out: av.container.OutputContainer | None = None
+        self._aux_in: av.container.InputContainer | None = None
+        self._closed = False
+        if options.spec.image_sequence:
+            self._sequence = imageseq.SequenceWriter(self.target, overwrite)
+        else:
+            self._open_container()
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _open_container(self) -> None:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{self.target.stem}.", suffix=f".memovid-tmp{self.target.suffix}",
+                                    dir=self.target.parent)
+        os.close(fd)
+        self.temp = Path(temp)
+        try:
+            self._out = av.open(str(self.temp), "w")
+        except (av.error.FFmpegError, ValueError) as error:
+            self.temp.unlink(missing_ok=True)
+            raise OutputError(f"{self.target}: cannot write this container ({error})") from None
+        self._source_video = None
+        if self.source is not None:
+            with open_input(self.source) as probe_in:
+                src = video_stream_of(probe_in, self.source)
+                self._source_video = {
+                    "rate": src.average_rate or src.guessed_rate,
+                    "colorspace": src.codec_context.colorspace,
+                    "primaries": src.codec_context.color_primaries,
+                    "trc": src.codec_context.color_trc,
+                }
+        self._video: av.VideoStream | None = None
+        self._aux = self._open_aux()
+
+    def _open_aux(self) -> Iterator[av.Packet] | None:
+        """Output streams copied from the source, and the lazy demux that feeds them."""
+        if self.source is None or not (self.options.copy_audio or self.options.copy_subtitles):
+            return None
+        self._aux_in = av.open(str(self.source))
+        wanted = []
+        if self.options.copy_audio:
+            wanted += list(self._aux_in.streams.audio)
+        if self.options.copy_subtitles:
+            wanted += list(self._aux_in.streams.subtitles)
+        self._aux_map = {}
+        supported = self._out.supported_codecs
+        for stream in wanted:
+            name = stream.codec_context.name if stream.codec_context else stream.codec.name
+            if name not in supported:
+                logger.warning("%s: %s stream %d (%s) cannot be stored in this container; not copied",
+                               self.target, stream.type, stream.index, name)
+                continue
+            self._aux_map[stream.index] = self._out.add_stream_from_template(stream)
+        if not self._aux_map:
+            self._aux_in.close()
+            self._aux_in = None
+            return None
+        self._pending: av.Packet | None = None
+        selected = [s for s in self._aux_in.streams if s.index in self._aux_map]
+        return (p for p in self._aux_in.demux(*selected) if p.dts is not None or p.pts is not None)
+
+    def _open_video(self, frame: Frame) -> None:
+        height, width = frame.image.shape[:2]
+        if self.size is not None:
+            width, height = self.size
+        pix_fmt = self.options.resolved_pix_fmt
+        self._pad = _chroma_padding(pix_fmt, width, height)
+        src = self._source_video or {}
+        rate = self.fps or src.get("rate") or DEFAULT_FPS
+        self._rate = Fraction(rate)
+        self._use_pts = frame.pts is not None and frame.time_base is not None
+        time_base = Fraction(frame.time_base) if self._use_pts else 1 / Fraction(rate)
+        self._time_base = time_base
+        stream = self._out.add_stream(self.options.spec.encoder, rate=Fraction(rate),
+                                      options=self.options.encoder_options())
+        stream.width, stream.height = width + self._pad[0], height + self._pad[1]
+        stream.pix_fmt = pix_fmt
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        if self.options.spec.encoder != "ffv1":  # RGB-coded ffv1 has no colour matrix to tag
+            colorspace = src.get("colorspace")
+            colorspace = colorspace if colorspace in _SWS_COLORSPACE else _BT601
+            stream.codec_context.colorspace = colorspace
+            if src.get("primaries") not in (None, 2):
+                stream.codec_context.color_primaries = src["primaries"]
+            if src.get("trc") not in (None, 2):
+                stream.codec_context.color_trc = src["trc"]
+            self._sws_colorspace = _SWS_COLORSPACE[colorspace]
+        else:
+            self._sws_colorspace = None
+        self._frame_size = (height, width)
+        self._video = stream
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def write(self, frame: Frame) -> None:
+        """Encode one frame: image (H, W, 3) uint8 RGB (or (H, W) uint8 luma), same size every time."""
+        image = frame.image
+        if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+            raise InputError(f"frames must be (H, W, 3) or (H, W) uint8, got {image.shape} {image.dtype}")
+        if self._sequence is not None:
+            self._sequence.write(image)
+            self.frames += 1
+            return
+        if self._video is None:
+            self._open_video(frame)
+        if image.shape[:2] != self._frame_size:
+            raise InputError(f"frame {frame.index} is {image.shape[1]}x{image.shape[0]}, the video is "
+                             f"{self._frame_size[1]}x{self._frame_size[0]}")
+        if any(self._pad):
+            image = cv2.copyMakeBorder(image, 0, self._pad[1], 0, self._pad[0], cv2.BORDER_REPLICATE)
+        av_frame = av.VideoFrame.from_ndarray(image, format="rgb24" if image.ndim == 3 else "gray8")
+        if self._sws_colorspace is not None:
+            av_frame = av_frame.reformat(format=self._video.pix_fmt, dst_colorspace=self._sws_colorspace)
+        av_frame.pts = frame.pts if self._use_pts else self.frames
+        av_frame.time_base = self._time_base
+        try:
+            self._out.mux(self._video.encode(av_frame))
+        except av.error.FFmpegError as error:
+            raise RunError(f"{self.target}: encoder failed at frame {frame.index} ({error})") from None
+        self.frames += 1
+        self._last_time = float(av_frame.pts * self._time_base)
+        self._mux_aux(self._last_time + _AUX_LEAD)
+
+    def _mux_aux(self, until: float | None) -> None:
+        """Copy source packets whose time is before ``until`` seconds (all of them when None)."""
+        if self._aux is None:
+            return
+        while True:
+            if self._pending is None:
+                self._pending = next(self._aux, None)
+                if self._pending is None:
+                    return
+            packet = self._pending
+            ts = packet.dts if packet.dts is not None else packet.pts
+            if until is not None and float(ts * packet.time_base) > until:
+                return
+            packet.stream = self._aux_map[packet.stream_index]
+            self._out.mux(packet)
+            self._pending = None
+
+    # -- finishing -----------------------------------------------------------------------------
+
+    def close(self) -> WriteResult:
+        """Flush the encoder, copy the remaining audio/subtitles, and move the file into place."""
+        if self._closed:
+            raise RunError(f"{self.target}: writer already closed")
+        self._closed = True
+        if self.frames == 0:
+            self._discard()
+            raise InputError(f"{self.target}: no frames to write")
+        if self._sequence is not None:
+            self._sequence.commit()
+        else:
+            try:
+                self._out.mux(self._video.encode())
+                self._mux_aux(None)
+                self._out.close()
+            except av.error.FFmpegError as error:
+                self._discard()
+                raise RunError(f"{self.target}: encoder failed while finishing ({error})") from None
+            finally:
+                if self._aux_in is not None:
+                    self._aux_in.close()
+            os.replace(self.temp, self.target)
+        duration = self._last_time + float(1 / self._rate) if self._last_time is not None else None
+        return WriteResult(self.frames, time.perf_counter() - self._started, self.target, duration)
+
+    def _discard(self) -> None:
+        """Drop everything written so far; the target is never touched."""
+        self._closed = True
+        if self._sequence is not None:
+            self._sequence.discard()
+            return
+        for container in (self._out, self._aux_in):
+            if container is not None:
+                try:
+                    container.close()
+                except (av.error.FFmpegError, OSError, ValueError):
+                    pass  # closing a half-written file can fail; it is deleted next anyway
+        self.temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.result = self.close()
+        elif not self._closed:
+            self._discard()
+        return False
+
+
+def _chroma_padding(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
+    """Columns / rows to add so that chroma subsampling divides the size ((0, 0) for 4:4:4 / RGB)."""
+    fmt = av.VideoFormat(pix_fmt, 2, 2)
+    chroma = [c for c in fmt.components if c.is_chroma]
+    if not chroma:
+        return 0, 0
+    sub_w, sub_h = 2 // chroma[0].width, 2 // chroma[0].height
+    return (-width) % sub_w, (-height) % sub_h
+
+
+def open_writer(output: str | Path, *, source: str | Path | None = None,
+                options: EncodeOptions = EncodeOptions(), overwrite: bool = False,
+                fps: Fraction | float | None = None, size: tuple[int, int] | None = None) -> VideoWriter:
+    """A writer for ``output``; use as ``with open_writer(...) as w: w.write(frame)``.
+
+    source: the input the frames came from; its audio/subtitles are copied, its frame rate and
+    colour tags reused. fps: rate when frames carry no pts (image sequences), default source or 25.
+    size: (width, height) expected of every frame, default the first frame's.
+    After a clean ``with`` block the WriteResult is in ``writer.result``.
+    """
+    return VideoWriter(output, source=source, options=options, overwrite=overwrite, fps=fps, size=size)
+
+
+def write_video(frames: Iterable[Frame], output: str | Path, **kwargs) -> WriteResult:
+    """Write every frame of ``frames`` to ``output``; keywords as ``open_writer``."""
+    with open_writer(output, **kwargs) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return writer.result
