@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from memovid import __version__
+from memovid.config import DEVICES, ColorizeConfig, TrainConfig
 from memovid.video.options import CODECS, EncodeOptions
 from memovid.errors import (
     DependencyError,
@@ -136,6 +137,140 @@ def transcode(session: Session, input: Path, output: Path, codec: str, crf: int 
 
         err.print(f"wrote {output}: {result.frames} frames in {result.seconds:.1f} s "
                   f"({result.frames / max(result.seconds, 1e-9):.1f} frames/s)")
+
+
+SCENE_FORMATS = ("table", "csv", "json", "edl")
+
+
+@cli.command()
+@click.argument("input", type=existing)
+@click.option("--format", "fmt", type=click.Choice(SCENE_FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=existing, default=None, help="Write to FILE instead of the screen.")
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--min-shot", "min_shot_len", type=click.IntRange(1), default=None,
+              help="Shortest shot in frames (closer boundaries are merged).")
+@click.option("--cut-ratio", type=click.FloatRange(1.0), default=None,
+              help="How far above its neighbourhood a frame change must be to count as a cut.")
+@click.option("--group-window", type=click.IntRange(0), default=None,
+              help="How many shots back a returning camera setup still joins the same scene.")
+@pass_session
+def scenes(session: Session, input: Path, fmt: str, output: Path | None, overwrite: bool, **params) -> None:
+    """Split a film into shots and scenes (cuts, fades, dissolves; conversations kept together)."""
+    from memovid.scenes import SceneConfig, split_file
+    from memovid.textout import write_text
+
+    config = SceneConfig(**{k: v for k, v in params.items() if v is not None})
+    with session.progress() as progress:
+        table = split_file(input, config, progress=progress)
+    if fmt == "table" and output is None:
+        from memovid.ui import out, render_scenes
+
+        out.print(render_scenes(table))
+        return
+    text = {"table": table.to_csv, "csv": table.to_csv, "json": table.to_json,
+            "edl": lambda: table.to_edl(title=input.stem)}[fmt]()
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text, overwrite=overwrite)
+
+
+@cli.command("eval")
+@click.argument("output", type=existing)
+@click.argument("reference", type=existing)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with per-frame figures).")
+@pass_session
+def eval_command(session: Session, output: Path, reference: Path, as_json: bool) -> None:
+    """Compare a colorized film with its colour original: PSNR, SSIM, CIEDE2000, flicker."""
+    from memovid.metrics import evaluate
+
+    with session.progress() as progress:
+        report = evaluate(output, reference, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    from memovid.ui import out, render_eval
+
+    out.print(render_eval(report))
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=existing)
+@click.option("-m", "--model", "model_path", type=existing, required=True, help="The .memo model file to write.")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None, help="Training budget in minutes.")
+@click.option("--steps", type=click.IntRange(1), default=None, help="Training budget in steps (default: from the footage).")
+@click.option("--frames-per-scene", type=click.IntRange(1), default=default(TrainConfig, "frames_per_scene"),
+              show_default=True, help="Colour frames chosen per scene (the paper's few-shot regime).")
+@click.option("--size", type=click.IntRange(64, 2048), default=default(TrainConfig, "size"), show_default=True,
+              help="Working size: long side of the frames the model sees, in pixels.")
+@click.option("--device", type=click.Choice(DEVICES), default=default(TrainConfig, "device"), show_default=True)
+@click.option("--update", is_flag=True, help="Add these inputs to an existing model (old scenes kept).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace MODEL if it exists.")
+@click.option("--seed", type=int, default=default(TrainConfig, "seed"), show_default=True)
+@click.option("--scenes", "scenes_file", type=existing, default=None,
+              help="Scene JSON of the film keyframes were painted for (places keyframes in scenes).")
+@click.option("--backbone-weights", type=existing, default=None,
+              help="ImageNet ResNet-18 weights (.pth) for the query network, if you have them.")
+@pass_session
+def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes, steps, frames_per_scene, size,
+          device, update, resume, overwrite, seed, scenes_file, backbone_weights) -> None:
+    """Learn colour from colour video and/or folders of colour keyframes."""
+    from memovid.train import train as run_train
+
+    try:
+        config = TrainConfig(size=size, frames_per_scene=frames_per_scene, steps=steps, minutes=minutes,
+                             device=device, seed=seed)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    with session.progress() as progress:
+        result = run_train(list(inputs), model_path, config=config, scenes=scenes_file, update=update,
+                           resume=resume, overwrite=overwrite, backbone_weights=backbone_weights,
+                           progress=progress)
+    if not session.quiet:
+        from memovid.ui import err
+
+        err.print(f"wrote {result.model}: {result.samples} frames from {result.scenes} scenes, "
+                  f"{result.steps} steps in {result.seconds / 60:.1f} min")
+
+
+@cli.command()
+@click.argument("input", type=existing)
+@click.option("-m", "--model", "model_path", type=existing, required=True, help="A .memo model from memovid train.")
+@click.option("-o", "--output", type=existing, required=True, help="Output file, folder or printf pattern.")
+@click.option("--device", type=click.Choice(DEVICES), default=default(ColorizeConfig, "device"), show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=default(ColorizeConfig, "batch_size"), show_default=True)
+@click.option("--size", type=click.IntRange(64, 2048), default=None, help="Working size (default: the model's).")
+@click.option("--retrieval", type=click.Choice(["scene", "frame"]), default=default(ColorizeConfig, "retrieval"),
+              show_default=True, help="scene: one colour feature voted per scene; frame: the paper's per-frame top-1.")
+@click.option("--temporal", type=click.Choice(["flow", "ema", "off"]), default="flow", show_default=True,
+              help="Chroma smoothing within shots: motion-compensated, cheap, or none.")
+@click.option("--no-guidance", is_flag=True, help="Do not warp same-shot keyframes along the motion.")
+@click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
+@click.option("--codec", type=click.Choice(list(CODECS)), default=default(EncodeOptions, "codec"), show_default=True)
+@click.option("--crf", type=click.IntRange(0, 51), default=None)
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@pass_session
+def colorize(session: Session, input: Path, model_path: Path, output: Path, device, batch_size, size, retrieval,
+             temporal, no_guidance, scenes_file, codec, crf, overwrite) -> None:
+    """Colorize a black-and-white film with a trained model, keeping its sound."""
+    from memovid.colorize import colorize as run_colorize
+    from memovid.temporal import TemporalConfig
+
+    try:
+        config = ColorizeConfig(size=size, batch_size=batch_size, device=device, retrieval=retrieval,
+                                guidance=not no_guidance)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    with session.progress() as progress:
+        result = run_colorize(input, model_path, output, config=config, temporal=TemporalConfig(mode=temporal),
+                              encode=EncodeOptions(codec=codec, crf=crf), scenes=scenes_file,
+                              overwrite=overwrite, progress=progress)
+    if not session.quiet:
+        from memovid.ui import err, render_scene_reports
+
+        err.print(render_scene_reports(result.scenes))
+        err.print(f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s)")
 
 
 def main(argv: list[str] | None = None) -> None:

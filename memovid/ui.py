@@ -85,3 +85,37 @@ def render_info(media: dict):
         else:
             table.add_row(key, "?" if value is None else str(value))
     return table
+
+
+def _table(columns: list[str], rows: list[list[str]], title: str | None = None):
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column, justify="right" if column not in ("kind", "flag", "transition") else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def render_scenes(table):
+    """Shots of a SceneTable with their scene, timecodes and the transition that opens them."""
+    rows = table.rows()
+    columns = list(rows[0]) if rows else ["shot"]
+    return _table(columns, [list(r.values()) for r in rows],
+                  title=f"{len(table.shots)} shots, {len(table.scenes)} scenes, {table.frames} frames")
+
+
+def render_eval(report):
+    """Mean figures of an EvalReport."""
+    data = report.to_dict()
+    keys = [k for k in ("frames", "psnr", "ssim", "ciede2000", "flicker") if k in data]
+    return _table(keys, [[f"{data[k]:.4g}" if isinstance(data[k], float) else str(data[k]) for k in keys]])
+
+
+def render_scene_reports(reports):
+    """Colorize's per-scene summary: which memory scene painted it and how sure the memory was."""
+    rows = [[str(r.scene), str(r.start), str(r.end), "-" if r.memory_scene is None else str(r.memory_scene),
+             f"{r.confidence:.2f}", f"{r.support:.2f}", str(r.keyframes),
+             "needs a keyframe" if r.needs_keyframe else ""] for r in reports]
+    return _table(["scene", "start", "end", "memory scene", "confidence", "support", "keyframes", "flag"], rows)

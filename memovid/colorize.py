@@ -1,0 +1,318 @@
+"""``memovid colorize``: paint a black-and-white film with a trained model, scene by scene.
+
+Two streaming passes over the film, memory flat in its length:
+
+1. analysis, at working size in gray: split shots and scenes (unless a scene table is given), query
+   the memory for every frame, let the frames of each scene vote for one colour feature
+   (memovid.retrieval), and find the model's keyframes that are frames of this very film;
+2. painting, at full size: the generator paints ab at working size from the luminance, the scene's
+   colour feature and, where the shot has keyframes, their motion-warped ab (memovid.guide);
+   chroma is held steady within each shot (memovid.temporal), upsampled edge-aware onto the ORIGINAL
+   full-resolution luminance (grain and detail kept) and encoded with the source's sound.
+
+Decoding runs in a background thread (bounded queue) while the model works in batches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from memovid.config import ColorizeConfig
+from memovid.errors import InputError
+from memovid.log import logger, warn_once
+from memovid.progress import ProgressFn, no_progress
+from memovid.retrieval import Ballot, Choice, choose
+from memovid.samples import working_shape
+
+CONFIDENCE_FLOOR = 0.6  # a scene whose frames' best memory similarity is below this needs a keyframe
+
+
+@dataclass(frozen=True)
+class SceneReport:
+    """What colorize decided for one scene (also the per-scene summary the CLI prints)."""
+
+    scene: int
+    start: int
+    end: int
+    slot: int | None            # the memory slot whose colour feature painted the scene
+    memory_scene: int | None    # the training scene that slot came from
+    confidence: float           # mean best-slot similarity of the scene's frames (-1..1)
+    support: float              # share of the vote the winning memory scene got (0..1)
+    keyframes: int              # keyframes of this film found inside the scene (motion guidance)
+
+    @property
+    def needs_keyframe(self) -> bool:
+        return self.keyframes == 0 and self.confidence < CONFIDENCE_FLOOR
+
+
+@dataclass(frozen=True)
+class ColorizeResult:
+    output: Path
+    frames: int
+    seconds: float
+    scenes: list[SceneReport] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / max(self.seconds, 1e-9)
+
+
+@dataclass
+class Analysis:
+    """Pass 1's result: the scene table, per-scene choices, per-frame top-1 slots, usable keyframes."""
+
+    table: object
+    choices: list[Choice | None]
+    frame_top1: np.ndarray          # (frames,) int32 slot per frame, for --retrieval frame
+    keyframes: dict[int, object]    # frame number -> Keyframe verified against this film
+    reports: list[SceneReport]
+
+
+def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeConfig = ColorizeConfig(),
+             temporal=None, encode=None, scenes=None, overwrite: bool = False,
+             progress: ProgressFn = no_progress) -> ColorizeResult:
+    """Colorize ``input`` with ``model`` (a MemoModel or a .memo path) into ``output``.
+
+    temporal: memovid.temporal.TemporalConfig (default: flow smoothing). encode:
+    memovid.video.EncodeOptions. scenes: a SceneTable or a scene JSON path to use instead of detection.
+    """
+    from memovid.device import resolve_device
+    from memovid.model import MemoModel
+    from memovid.scenes import load_scene_table
+    from memovid.temporal import TemporalConfig
+    from memovid.video import EncodeOptions, check_paths, probe
+
+    input, output = Path(input), Path(output)
+    check_paths(input, output, overwrite)
+    info = probe(input)
+    device = resolve_device(config.device)
+    if not isinstance(model, MemoModel):
+        model = MemoModel.load(model, device=device)
+    else:
+        model = model.to(device)
+    model.eval()
+    if scenes is not None and not hasattr(scenes, "scenes"):
+        scenes = load_scene_table(scenes, frames=info.frames if not info.frames_estimated else None)
+    size = config.size or int(model.metadata.get("train", {}).get("size", 256))
+    shape = working_shape(info.height, info.width, size)
+    started = time.perf_counter()
+    analysis = analyse(input, model, shape, config, scenes, progress)
+    frames = paint(input, output, model, analysis, shape, config, temporal or TemporalConfig(),
+                   encode or EncodeOptions(), overwrite, info.frames, progress)
+    return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports)
+
+
+def _batches(frames: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _L_tensor(L_list: list[np.ndarray], device):
+    import torch
+
+    return torch.from_numpy(np.stack(L_list)[:, None]).to(device)  # (B, 1, h, w), L in [0, 100]
+
+
+def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, table,
+            progress: ProgressFn = no_progress) -> Analysis:
+    """Pass 1 (see module doc). ``table`` None: shots and scenes are detected here."""
+    import torch
+
+    from memovid.color.lab import luma_to_L
+    from memovid.flow import l_to_l8
+    from memovid.scenes import SceneSplitter, SceneConfig
+    from memovid.video import read_frames
+
+    splitter = SceneSplitter(SceneConfig()) if table is None else None
+    memory = model.memory
+    k = min(model.config.memory.k_for(model.config.feature), max(1, int(memory.filled.sum())))
+    store = model.keyframes
+    shot_ballots: list[tuple[int, Ballot]] = []
+    ballot, shot_start = Ballot(), 0
+    starts = {shot.start for shot in table.shots} if table is not None else set()
+    top1: list[np.ndarray] = []
+    verified: dict[int, object] = {}
+    done = 0
+    frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4)
+    for batch in _batches(frames, config.batch_size):
+        Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
+        with torch.inference_mode():
+            q = model.query(_L_tensor(Ls, model.device))
+            found = memory.retrieve(q, k)
+        slots = found.slots.cpu().numpy()
+        sims = found.similarities.float().cpu().numpy()
+        for i, frame in enumerate(batch):
+            closed = splitter.feed(frame) if splitter is not None else (frame.index in starts and frame.index > 0)
+            if closed:
+                shot_ballots.append((shot_start, ballot))
+                ballot, shot_start = Ballot(), frame.index
+            ballot.add(slots[i], sims[i])
+            keyframe = store.by_frame.get(frame.index)
+            if keyframe is not None and keyframe.matches(l_to_l8(Ls[i])):
+                verified[frame.index] = keyframe
+        top1.append(slots[:, 0].astype(np.int32))
+        done += len(batch)
+        progress("analysing", done, None)
+    if done == 0:
+        raise InputError(f"{input}: no frames could be decoded")
+    shot_ballots.append((shot_start, ballot))
+    if splitter is not None:
+        table = splitter.finish()
+    ballots = _per_shot(shot_ballots, table)
+    scene_ids = memory.scene_ids.cpu().numpy()
+    choices, reports = [], []
+    for s, scene in enumerate(table.scenes):
+        merged = Ballot()
+        for shot in scene.shots:
+            merged = merged.merge(ballots[shot])
+        choice = choose(merged, scene_ids)
+        choices.append(choice)
+        reports.append(SceneReport(s, scene.start, scene.end, choice and choice.slot,
+                                   choice and choice.memory_scene, merged.confidence,
+                                   choice.support if choice else 0.0,
+                                   sum(scene.start <= f < scene.end for f in verified)))
+    if verified:
+        logger.info("%d keyframes of the model are frames of %s: their colour follows the motion", len(verified), input.name)
+    return Analysis(table, choices, np.concatenate(top1), verified, reports)
+
+
+def _per_shot(ballots: list[tuple[int, Ballot]], table) -> list[Ballot]:
+    """Ballots per final shot: each provisional shot's ballot goes to the final shot holding its start
+    (the splitter's final list can differ when it merges short shots at the end)."""
+    out = [Ballot() for _ in table.shots]
+    i = 0
+    for start, ballot in ballots:
+        while i < len(table.shots) - 1 and start >= table.shots[i].end:
+            i += 1
+        out[i] = out[i].merge(ballot)
+    return out
+
+
+class _Timeline:
+    """Walks a scene table frame by frame: which scene and shot, shot start, inside a transition."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+        self.shot = self.scene = 0
+        scene_of_shot = {i: s for s, scene in enumerate(table.scenes) for i in scene.shots}
+        self.scene_of_shot = [scene_of_shot.get(i, 0) for i in range(len(table.shots))]
+        self.transition = iter(sorted((t for t in table.transitions if t.end > t.start), key=lambda t: t.start))
+        self.next_transition = next(self.transition, None)
+
+    def at(self, index: int) -> tuple[int, int, bool, bool]:
+        """(scene, shot, shot_start, in_transition) for frame ``index`` (called in increasing order)."""
+        shots = self.table.shots
+        while self.shot < len(shots) - 1 and index >= shots[self.shot].end:
+            self.shot += 1
+        while self.next_transition is not None and index >= self.next_transition.end:
+            self.next_transition = next(self.transition, None)
+        in_transition = self.next_transition is not None and self.next_transition.start <= index
+        return self.scene_of_shot[self.shot], self.shot, index == shots[self.shot].start, in_transition
+
+
+def _feature_table(model, analysis: Analysis, config: ColorizeConfig):
+    """(scene -> feature (d,)) tensors and the fallback for a scene with no vote (the memory's mean)."""
+    values = model.memory.values
+    filled = model.memory.filled
+    fallback = values[filled].mean(0) if bool(filled.any()) else values.new_zeros(values.shape[1])
+    return [values[c.slot] if c is not None else fallback for c in analysis.choices], fallback
+
+
+def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int, int],
+          config: ColorizeConfig, temporal, encode, overwrite: bool, total: int | None,
+          progress: ProgressFn = no_progress) -> int:
+    """Pass 2 (see module doc). Returns the number of frames written."""
+    import torch
+
+    from memovid.color.lab import L_from_rgb8, lab_to_rgb8
+    from memovid.flow import l_to_l8
+    from memovid.guide import KeyframeGuide
+    from memovid.temporal import make_smoother
+    from memovid.upsample import UPSAMPLERS
+    from memovid.video import open_writer, read_frames
+
+    upsample = UPSAMPLERS[config.upsample]
+    smoother = make_smoother(temporal)
+    timeline = _Timeline(analysis.table)
+    scene_features, fallback = _feature_table(model, analysis, config)
+    values = model.memory.values
+    guide, guide_shot = KeyframeGuide(), -1
+    done = 0
+    frames = read_frames(input, mode="rgb", prefetch=4)
+    with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
+        for batch in _batches(frames, config.batch_size):
+            L_full = [L_from_rgb8(f.image) for f in batch]                      # (H, W) in [0, 100]
+            if done == 0:
+                _warn_if_colour(batch[0].image, input)
+            L_small = [cv2.resize(L, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) for L in L_full]
+            where = [timeline.at(f.index) for f in batch]
+            features, guides = [], []
+            for f, (scene, shot, _, _), L in zip(batch, where, L_small):
+                if config.retrieval == "frame" and f.index < len(analysis.frame_top1):
+                    slot = int(analysis.frame_top1[f.index])
+                    features.append(values[slot] if slot >= 0 else fallback)
+                else:
+                    features.append(scene_features[scene] if scene < len(scene_features) else fallback)
+                if shot != guide_shot:
+                    guide, guide_shot = _shot_guide(analysis, shot, shape) if config.guidance else KeyframeGuide(), shot
+                guides.append(guide.guide_for(f.index, l_to_l8(L)))
+            with torch.inference_mode():
+                ab = model.colorize(_L_tensor(L_small, model.device), torch.stack(features).to(model.device),
+                                    _guide_tensor(guides, shape, model.device))
+            ab = ab.float().permute(0, 2, 3, 1).cpu().numpy()                   # (B, h, w, 2), Lab units
+            for i, frame in enumerate(batch):
+                _, _, shot_start, in_transition = where[i]
+                smooth = smoother.process(L_small[i], ab[i], shot_start=shot_start, in_transition=in_transition)
+                ab_full = upsample(smooth, L_small[i], L_full[i])
+                rgb = lab_to_rgb8(np.concatenate([L_full[i][..., None], ab_full], axis=2))
+                writer.write(frame.with_image(rgb))
+            done += len(batch)
+            progress("colorizing", done, total)
+    return done
+
+
+def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int]):
+    from memovid.guide import KeyframeGuide
+
+    guide = KeyframeGuide()
+    span = analysis.table.shots[shot]
+    for number, keyframe in analysis.keyframes.items():
+        if span.start <= number < span.end:
+            L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+            ab = cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+            guide.add_keyframe(number, L8, ab)
+    return guide
+
+
+def _guide_tensor(guides: list, shape: tuple[int, int], device):
+    """(B, 3, h, w): ab prior / 110 and its confidence; zeros for frames without keyframe guidance."""
+    import torch
+
+    if all(g is None for g in guides):
+        return None
+    out = np.zeros((len(guides), 3, *shape), np.float32)
+    for i, g in enumerate(guides):
+        if g is not None:
+            ab, confidence = g
+            out[i, :2] = ab.transpose(2, 0, 1) / 110.0
+            out[i, 2] = confidence
+    return torch.from_numpy(out).to(device)
+
+
+def _warn_if_colour(rgb: np.ndarray, input: Path) -> None:
+    """Colour input is fine (its luminance is used); say so once, since the user may not expect it."""
+    small = rgb[::8, ::8].astype(np.int16)
+    if np.abs(small - small.mean(axis=2, keepdims=True)).mean() > 4:
+        warn_once(f"colour-input:{input}", "%s already has colour: only its luminance is used", input.name)

@@ -1,0 +1,221 @@
+"""``memovid train``: learn colour from colour footage and keyframes into one .memo model.
+
+Inputs are split into scenes and a few varied frames per scene are chosen (memovid.samples). The
+MemoPainter step (memovid.model.Trainer) runs for a budget of steps or minutes on random crops; a
+share of the steps hands the generator a keyframe of the same shot warped along the motion, so that
+colorize can use same-shot keyframes as a prior. Finally every chosen frame is written into the
+memory (the paper's update rule), so each scene has its slots, and frames whose place in a film is
+known are kept as keyframes. Checkpoints let an interrupted run resume; ``update`` adds new footage to
+an existing model at once (new slots) plus an optional short fine-tune, old scenes kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from memovid import __version__
+from memovid.config import TrainConfig
+from memovid.errors import InputError, OutputError
+from memovid.log import logger
+from memovid.progress import ProgressFn, no_progress
+from memovid.samples import Sample, collect_samples
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: Path
+    samples: int
+    scenes: int
+    steps: int
+    seconds: float
+    losses: dict = field(default_factory=dict)
+    resumed_from: int = 0
+
+
+def checkpoint_path(model_path: Path) -> Path:
+    """Where an interrupted run's state waits for --resume, beside the model."""
+    return model_path.with_name(model_path.name + ".ckpt")
+
+
+def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: TrainConfig = TrainConfig(),
+          model_config=None, scene_config=None, scenes=None, update: bool = False, resume: bool = False,
+          overwrite: bool = False, backbone_weights: str | Path | None = None,
+          progress: ProgressFn = no_progress) -> TrainResult:
+    """Train (or, with ``update``, extend) the model at ``model_path`` from ``inputs``.
+
+    inputs: colour video files and/or folders of colour keyframes. scenes: a scene JSON (or
+    SceneTable) of the film the keyframes were painted for, used to place keyframes in scenes/shots.
+    """
+    import torch
+
+    from memovid.device import resolve_device
+    from memovid.model import MemoModel, ModelConfig, Trainer
+    from memovid.scenes import load_scene_table
+
+    model_path = Path(model_path)
+    inputs = [Path(p) for p in inputs]
+    if not inputs:
+        raise InputError("train needs at least one colour video or keyframe folder")
+    ckpt = checkpoint_path(model_path)
+    if update and not model_path.exists():
+        raise InputError(f"{model_path}: no model to update (train without --update first)")
+    if resume and not ckpt.exists():
+        raise InputError(f"{ckpt}: no checkpoint to resume from")
+    if model_path.exists() and not (update or resume or overwrite):
+        raise OutputError(f"{model_path} exists; use --update to add to it or --overwrite to replace it")
+    if any(model_path.resolve() == p.resolve() for p in inputs):
+        raise OutputError(f"{model_path}: the model path is one of the inputs")
+    if scenes is not None and not hasattr(scenes, "scenes"):
+        scenes = load_scene_table(scenes)
+
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    started = time.perf_counter()
+
+    existing = MemoModel.load(ckpt if resume else model_path, device=device) if (update or resume) else None
+    first_scene = _next_scene_id(existing) if (existing is not None and update) else 0
+    samples, tables = [], []
+    for path, found, table in collect_samples(inputs, config.size, config.frames_per_scene,
+                                              first_scene=first_scene, scene_config=scene_config,
+                                              scene_table=scenes, progress=progress):
+        if not found:
+            raise InputError(f"{path}: no usable colour frames")
+        samples += found
+        first_scene = max(s.scene for s in found) + 1
+        tables.append({"input": str(path), "frames": table.frames if table else len(found),
+                       "scenes": len(table.scenes) if table else 1})
+    _warn_if_gray(samples)
+
+    if existing is not None:
+        model = existing
+        model.ensure_free_slots(len(samples))
+    else:
+        mc = model_config or ModelConfig()
+        model = MemoModel(mc, backbone_weights=backbone_weights, memory_size=max(mc.memory.size, int(1.2 * len(samples)) + 1))
+    model = model.to(device)
+    trainer = Trainer(model, device=device)
+    start_step = 0
+    if resume:
+        start_step = int(model.metadata.get("checkpoint", {}).get("step", 0))
+        trainer.load_state(model.extra_state)
+    steps = config.steps or (None if config.minutes else config.auto_steps(len(samples)))
+    if update and config.steps is None and config.minutes is None:
+        steps = max(50, steps // 4)  # an update is a short fine-tune: the new slots already work
+    logger.info("training on %d frames from %d scenes, %s", len(samples), len({s.scene for s in samples}),
+                f"{steps} steps" if steps else f"{config.minutes} minutes")
+
+    batches = _Batches(samples, config, rng)
+    losses: dict[str, float] = {}
+    deadline = started + config.minutes * 60 if config.minutes else None
+    step = start_step
+    try:
+        while (steps is None or step < steps) and (deadline is None or time.perf_counter() < deadline):
+            L, ab, scene_ids, guide = batches.next(device)
+            losses = trainer.step(L, ab, scene_ids, guide=guide)
+            step += 1
+            progress("training", step, steps)
+            if step % config.checkpoint_every == 0:
+                _save(model, ckpt, trainer, step, config, tables, inputs, checkpoint=True)
+    except KeyboardInterrupt:
+        _save(model, ckpt, trainer, step, config, tables, inputs, checkpoint=True)
+        logger.warning("interrupted at step %d; run again with --resume to continue", step)
+        raise
+
+    model.write_samples(samples)
+    _save(model, model_path, trainer, step, config, tables, inputs, checkpoint=False)
+    ckpt.unlink(missing_ok=True)
+    return TrainResult(model_path, len(samples), len({s.scene for s in samples}), step,
+                       time.perf_counter() - started, losses, start_step)
+
+
+def _next_scene_id(model) -> int:
+    ids = model.memory.scene_ids
+    return int(ids.max().item()) + 1 if ids.numel() else 0
+
+
+def _warn_if_gray(samples: list[Sample]) -> None:
+    chroma = np.mean([np.abs(s.rgb.astype(np.int16) - s.rgb.mean(axis=2, keepdims=True)).mean() for s in samples])
+    if chroma < 2:
+        logger.warning("the training footage has almost no colour (mean chroma %.1f): the model will paint gray", chroma)
+
+
+def _save(model, path: Path, trainer, step: int, config: TrainConfig, tables: list, inputs, *, checkpoint: bool) -> None:
+    metadata = {
+        "train": {**asdict(config), "steps_done": step},
+        "provenance": {"memovid": __version__, "inputs": [str(p) for p in inputs], "tables": tables,
+                       "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
+    }
+    if checkpoint:
+        metadata["checkpoint"] = {"step": step}
+    model.save(path, metadata=metadata, extra_state=trainer.state() if checkpoint else None)
+
+
+class _Batches:
+    """Random training batches: crops, flips, and same-shot keyframe guidance for a share of them."""
+
+    def __init__(self, samples: list[Sample], config: TrainConfig, rng: np.random.Generator) -> None:
+        from memovid.color.lab import rgb8_to_lab
+
+        self.samples, self.config, self.rng = samples, config, rng
+        self.lab = [rgb8_to_lab(s.rgb) for s in samples]                 # (h, w, 3) L in [0, 100]
+        self.siblings: dict[int, list[int]] = {}
+        by_shot: dict[str, list[int]] = {}
+        for i, s in enumerate(samples):
+            if s.shot is not None and s.frame is not None:
+                by_shot.setdefault(s.shot, []).append(i)
+        for members in by_shot.values():
+            for i in members:
+                self.siblings[i] = [j for j in members if j != i]
+
+    def next(self, device):
+        import torch
+
+        from memovid.flow import l_to_l8
+        from memovid.guide import KeyframeGuide
+
+        batch = self.rng.integers(0, len(self.samples), size=self.model_batch)
+        crop = self.config.crop
+        heights = [self.lab[i].shape[0] for i in batch]
+        widths = [self.lab[i].shape[1] for i in batch]
+        ch, cw = min(crop, *heights), min(crop, *widths)
+        ch, cw = ch - ch % 8, cw - cw % 8
+        L, ab, guide, scene_ids = [], [], [], []
+        use_guide = False
+        for i in batch:
+            lab = self.lab[i]
+            prior = None
+            if self.siblings.get(i) and self.rng.random() < self.config.guide_probability:
+                j = int(self.rng.choice(self.siblings[i]))
+                g = KeyframeGuide()
+                g.add_keyframe(self.samples[j].frame, l_to_l8(self.lab[j][..., 0]), self.lab[j][..., 1:])
+                prior = g.guide_for(self.samples[i].frame, l_to_l8(lab[..., 0]))
+            y = int(self.rng.integers(0, lab.shape[0] - ch + 1))
+            x = int(self.rng.integers(0, lab.shape[1] - cw + 1))
+            flip = bool(self.rng.random() < 0.5)
+            window = lab[y:y + ch, x:x + cw]
+            g3 = np.zeros((ch, cw, 3), np.float32)
+            if prior is not None:
+                use_guide = True
+                g3[..., :2] = prior[0][y:y + ch, x:x + cw] / 110.0
+                g3[..., 2] = prior[1][y:y + ch, x:x + cw]
+            if flip:
+                window, g3 = window[:, ::-1], g3[:, ::-1]
+            L.append(window[..., 0])
+            ab.append(window[..., 1:].transpose(2, 0, 1))
+            guide.append(g3.transpose(2, 0, 1))
+            scene_ids.append(self.samples[i].scene)
+        as_t = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a), dtype=np.float32)).to(device)
+        return (as_t(L)[:, None], as_t(ab), torch.tensor(scene_ids, device=device),
+                as_t(guide) if use_guide else None)
+
+    @property
+    def model_batch(self) -> int:
+        return 4
