@@ -77,10 +77,7 @@ def _read_sequence(source, mode, max_size, start_time, end_time) -> Iterator[Fra
     first = math.ceil(start_time * DEFAULT_FPS) if start_time else 0
     stop = math.ceil(end_time * DEFAULT_FPS) if end_time is not None else None
     for index, image in imageseq.read_sequence(files, mode, first, stop):
-        size = fit_within(image.shape[1], image.shape[0], max_size)
-        if size != (image.shape[1], image.shape[0]):
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        yield Frame(image, index)
+        yield Frame(_downscale(image, max_size), index)
 
 
 def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> Iterator[Frame]:
@@ -168,12 +165,18 @@ def _decode_tolerant(container, stream, damage: _Damage) -> Iterator[av.VideoFra
 
 
 def _to_array(frame: av.VideoFrame, mode: str, max_size: int | None) -> np.ndarray:
-    """One swscale pass: size, pixel format and (gray) range expansion together."""
-    width, height = fit_within(frame.width, frame.height, max_size)
-    scaled = (width, height) != (frame.width, frame.height)
-    interpolation = "AREA" if scaled else None
+    """Convert at full size, then area-average down: OpenCV's INTER_AREA is the reference
+    downscale (swscale's AREA filters chroma at its own subsampled size and drifts from it)."""
     if mode == "gray":
         # gray8 from YUV copies the Y plane; asking for full range expands studio-range 16-235 luma.
-        return frame.to_ndarray(width=width, height=height, format="gray8", interpolation=interpolation,
-                                dst_color_range="JPEG")
-    return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation=interpolation)
+        image = frame.to_ndarray(format="gray8", dst_color_range="JPEG")
+    else:
+        image = frame.to_ndarray(format="rgb24")
+    return _downscale(image, max_size)
+
+
+def _downscale(image: np.ndarray, max_size: int | None) -> np.ndarray:
+    size = fit_within(image.shape[1], image.shape[0], max_size)
+    if size == (image.shape[1], image.shape[0]):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
