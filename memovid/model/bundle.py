@@ -1,0 +1,178 @@
+"""MemoModel: query net + colour memory + generator (+ discriminator), and its one-file format (.memo).
+
+A .memo file is a safetensors file: every tensor (query net, generator, optional discriminator,
+memory keys/values/ages/scene_ids) plus JSON metadata in the safetensors header: the format name
+and version, the ModelConfig, and whatever the caller passes (scene table, provenance). Loading
+never unpickles; the FAISS index is rebuilt from the keys on the first search.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from memovid.color.features import make_feature
+from memovid.errors import ModelFileError
+from memovid.model.config import ModelConfig
+from memovid.model.discriminator import Discriminator
+from memovid.model.generator import Generator
+from memovid.model.memory import ColorMemory, Retrieval
+from memovid.model.query import QueryNet
+
+FORMAT_NAME = "memovid.memo"
+FORMAT_VERSION = 1
+
+
+class MemoModel(nn.Module):
+    """The MemoPainter model.
+
+    config: the ModelConfig (feature kind, widths, memory settings). pretrained / backbone_weights:
+    see QueryNet (ImageNet weights when available locally, never downloaded). with_discriminator:
+    build the PatchGAN (needed to train or resume training; colorizing does not use it).
+    ``metadata`` holds the caller's dict after load (empty for a new model).
+    """
+
+    def __init__(self, config: ModelConfig | None = None, pretrained: bool = True, backbone_weights: str | Path | None = None, with_discriminator: bool = True) -> None:
+        super().__init__()
+        self.config = config = config or ModelConfig()
+        self.feature = make_feature(config.feature)
+        self.query_net = QueryNet(config.memory.key_dim, config.query_size, pretrained, backbone_weights, config.freeze_backbone)
+        m = config.memory
+        self.memory = ColorMemory(m.size, m.key_dim, self.feature, m.delta_for(config.feature), m.margin, m.age_noise)
+        self.generator = Generator(self.feature, config.width, config.depth, config.adain_hidden)
+        self.discriminator = Discriminator(self.feature, config.disc_width) if with_discriminator else None
+        self.metadata: dict[str, Any] = {}
+
+    @property
+    def top_k(self) -> int:
+        """k of the triplet loss (paper: 256 for C_dist, 32 for C_RGB)."""
+        return self.config.memory.k_for(self.config.feature)
+
+    # ---- inference ---------------------------------------------------------------------------
+    def query(self, L: torch.Tensor) -> torch.Tensor:
+        """L (B, 1, H, W) in [0, 100] -> (B, key_dim) unit-norm queries."""
+        return self.query_net(L)
+
+    def retrieve(self, q: torch.Tensor, k: int = 1) -> Retrieval:
+        """The k nearest written memory slots of each query (slot, similarity, colour, scene id)."""
+        return self.memory.retrieve(q, k)
+
+    def colorize(self, L: torch.Tensor, feature: torch.Tensor | None, guide: torch.Tensor | None = None) -> torch.Tensor:
+        """L (B, 1, H, W) in [0, 100] + colour feature (B, d) -> ab (B, 2, H, W) in Lab units.
+
+        feature None is allowed only for a memory-off (ablation) model, which ignores features.
+        guide: (B, 3, H, W) = (a / 110, b / 110, confidence in [0, 1]) or None.
+        """
+        if not self.config.use_memory:
+            feature = None
+        elif feature is None:
+            raise ValueError("this model needs a colour feature (from retrieve() or an image)")
+        return self.generator(L, feature, guide)
+
+    def colorize_from_memory(self, L: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
+        """The paper's single-image inference: query -> top-1 slot's colour -> generator."""
+        if not self.config.use_memory:
+            return self.generator(L, None, guide)
+        retrieval = self.retrieve(self.query(L), 1)
+        if retrieval.values.shape[1] == 0:
+            raise ValueError("the colour memory is empty: train the model first")
+        return self.generator(L, retrieval.values[:, 0], guide)
+
+    def parameter_count(self) -> dict[str, int]:
+        """Parameters per part. 'model' = query head + generator (what colorizing learns, the
+        figure to compare with the paper's ~12 M); the ResNet-18 backbone (11.2 M, frozen when ImageNet
+        weights are loaded) and the training-only discriminator are listed apart."""
+        count = lambda module: sum(p.numel() for p in module.parameters()) if module is not None else 0  # noqa: E731
+        parts = {
+            "backbone": count(self.query_net.backbone),
+            "query_head": count(self.query_net.head),
+            "generator": count(self.generator),
+            "discriminator": count(self.discriminator),
+            "memory_floats": self.memory.keys.numel() + self.memory.values.numel(),
+        }
+        parts["model"] = parts["query_head"] + parts["generator"]
+        parts["trainable"] = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        return parts
+
+    # ---- model file --------------------------------------------------------------------------
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        parts = {"query": self.query_net, "generator": self.generator, "memory": self.memory}
+        if self.discriminator is not None:
+            parts["discriminator"] = self.discriminator
+        return {f"{name}.{key}": value for name, module in parts.items() for key, value in module.state_dict().items()}
+
+    def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> None:
+        """Write one .memo file (temporary file + rename: a crash never leaves half a model).
+
+        metadata: any JSON-serialisable dict (scene table, provenance); returned as ``metadata`` by load.
+        """
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        header = {
+            "format": FORMAT_NAME,
+            "format_version": str(FORMAT_VERSION),
+            # the backbone's frozen state is resolved, so that resumed training treats it the same
+            "config": json.dumps(self.config.with_(freeze_backbone=self.query_net.frozen).to_dict()),
+            "metadata": json.dumps(metadata or {}),
+        }
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in self._tensors().items()}
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            save_file(tensors, str(tmp), metadata=header)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "MemoModel":
+        """Read a .memo file; ModelFileError names the file and what is wrong with it."""
+        from safetensors import safe_open
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFileError(f"{path}: no such model file")
+        try:
+            with safe_open(str(path), framework="pt", device="cpu") as f:
+                header = f.metadata() or {}
+                if header.get("format") != FORMAT_NAME:
+                    raise ModelFileError(f"{path}: not a memovid model file (safetensors without memovid metadata)")
+                try:
+                    version = int(header.get("format_version", ""))
+                except ValueError:
+                    raise ModelFileError(f"{path}: unreadable format version {header.get('format_version')!r}") from None
+                if version > FORMAT_VERSION:
+                    raise ModelFileError(f"{path}: format version {version} is newer than this memovid reads ({FORMAT_VERSION}); upgrade memovid")
+                try:
+                    config = ModelConfig.from_dict(json.loads(header["config"]))
+                    user = json.loads(header.get("metadata", "{}"))
+                except (KeyError, TypeError, ValueError) as error:
+                    raise ModelFileError(f"{path}: bad model configuration in the header ({error})") from error
+                names = set(f.keys())
+                tensors = {name: f.get_tensor(name) for name in names}
+        except ModelFileError:
+            raise
+        except Exception as error:  # safetensors reports truncation and foreign bytes in its own words
+            raise ModelFileError(f"{path}: not a readable model file ({error})") from error
+        if "memory.keys" not in tensors:
+            raise ModelFileError(f"{path}: missing tensor memory.keys")
+        model = cls(config, pretrained=False, with_discriminator=any(n.startswith("discriminator.") for n in names))
+        model.memory.resize_(tensors["memory.keys"].shape[0])
+        expected = model._tensors()
+        missing = sorted(set(expected) - names)
+        if missing:
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise ModelFileError(f"{path}: missing tensors {', '.join(missing[:3])}{more}")
+        for name, value in expected.items():
+            if tensors[name].shape != value.shape:
+                raise ModelFileError(f"{path}: tensor {name} has shape {tuple(tensors[name].shape)}, expected {tuple(value.shape)}")
+        for prefix, module in (("query.", model.query_net), ("generator.", model.generator), ("memory.", model.memory), ("discriminator.", model.discriminator)):
+            if module is not None:
+                module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        model.metadata = user
+        return model.to(device).eval()
