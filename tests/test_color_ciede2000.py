@@ -101,7 +101,7 @@ class TestEdgeCases:
     def test_identical_and_grey_are_zero_without_nan(self):
         lab = torch.tensor([[50.0, 0.0, 0.0], [0.0, 0.0, 0.0], [70.0, 20.0, -30.0]], requires_grad=True)
         d = ciede2000(lab, lab.detach().clone())
-        assert d.tolist() == [0.0, 0.0, 0.0]
+        assert d.abs().max() < 1e-15
         d.sum().backward()
         assert torch.isfinite(lab.grad).all()
 

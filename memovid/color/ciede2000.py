@@ -12,25 +12,28 @@ import torch
 _25_POW_7 = 25.0**7
 
 
-def _safe_sqrt(x: torch.Tensor) -> torch.Tensor:
-    """sqrt with value 0 and gradient 0 at x <= 0 (plain sqrt has an infinite gradient at 0)."""
-    positive = x > 0
-    return torch.where(positive, torch.sqrt(torch.where(positive, x, torch.ones_like(x))), 0.0)
+def _sqrt(x: torch.Tensor) -> torch.Tensor:
+    """sqrt of x >= 0 with a finite gradient at 0 (plain sqrt's is infinite there and gives NaN).
+
+    Clamping to the smallest normal float makes sqrt(0) about 1e-19 (float32), which no caller sees.
+    """
+    return torch.sqrt(x.clamp_min(torch.finfo(x.dtype).tiny))
 
 
-def _hue_degrees(b: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    """atan2(b, a) in [0, 360) degrees; 0 where a = b = 0, with a finite gradient there."""
-    zero = (a == 0) & (b == 0)
-    h = torch.rad2deg(torch.atan2(b, torch.where(zero, torch.ones_like(a), a)))
-    return torch.where(zero, 0.0, torch.remainder(h, 360.0))
+def _hue_degrees(b: torch.Tensor, a: torch.Tensor, chroma2: torch.Tensor) -> torch.Tensor:
+    """atan2(b, a) in [0, 360) degrees; 0 for a grey (chroma2 = a^2 + b^2 = 0), finite gradient there.
+
+    Adding 1 to a of greys gives atan2(0, 1) = 0 without the 0/0 of atan2's gradient at the origin.
+    """
+    return torch.remainder(torch.rad2deg(torch.atan2(b, a + (chroma2 == 0))), 360.0)
 
 
 def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
     """CIEDE2000 difference of two Lab tensors with channels LAST.
 
     lab1, lab2: (..., 3) float, L in [0, 100], a, b about [-110, 110]; broadcastable to each other.
-    Returns (...) float32 (float64 for float64 input), >= 0, 0 for identical colours, no NaN (also
-    in the gradient) for greys (a = b = 0) or identical colours.
+    Returns (...) float32 (float64 for float64 input), >= 0, 0 (to 1e-19) for identical colours, no
+    NaN (also in the gradient) for greys (a = b = 0) or identical colours.
     """
     for name, x in (("lab1", lab1), ("lab2", lab2)):
         if not isinstance(x, torch.Tensor):
@@ -38,29 +41,32 @@ def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
         if x.ndim < 1 or x.shape[-1] != 3:
             raise ValueError(f"{name} must have shape (..., 3) with channels last, got {tuple(x.shape)}")
     dtype = torch.promote_types(torch.promote_types(lab1.dtype, lab2.dtype), torch.float32)
-    L1, a1, b1 = lab1.to(dtype).unbind(-1)
-    L2, a2, b2 = lab2.to(dtype).unbind(-1)
+    lab1, lab2 = torch.broadcast_tensors(lab1.to(dtype), lab2.to(dtype))
+    # Contiguous planes: elementwise kernels (atan2 above all) are several times slower on the
+    # stride-3 views that unbinding a channels-last tensor gives.
+    L1, a1, b1 = lab1.movedim(-1, 0).contiguous()
+    L2, a2, b2 = lab2.movedim(-1, 0).contiguous()
 
     # a is stretched for low-chroma colours (the G factor), which gives C' and h'.
-    c_mean = (_safe_sqrt(a1 * a1 + b1 * b1) + _safe_sqrt(a2 * a2 + b2 * b2)) / 2.0
+    c_mean = (_sqrt(a1 * a1 + b1 * b1) + _sqrt(a2 * a2 + b2 * b2)) / 2.0
     c_mean7 = c_mean**7
-    g = 0.5 * (1.0 - _safe_sqrt(c_mean7 / (c_mean7 + _25_POW_7)))
+    g = 0.5 * (1.0 - _sqrt(c_mean7 / (c_mean7 + _25_POW_7)))
     a1p = (1.0 + g) * a1
     a2p = (1.0 + g) * a2
-    c1p = _safe_sqrt(a1p * a1p + b1 * b1)
-    c2p = _safe_sqrt(a2p * a2p + b2 * b2)
-    h1p = _hue_degrees(b1, a1p)
-    h2p = _hue_degrees(b2, a2p)
+    c1p2 = a1p * a1p + b1 * b1  # C'^2
+    c2p2 = a2p * a2p + b2 * b2
+    c1p, c2p = _sqrt(c1p2), _sqrt(c2p2)
+    h1p = _hue_degrees(b1, a1p, c1p2)
+    h2p = _hue_degrees(b2, a2p, c2p2)
 
     dL = L2 - L1
     dC = c2p - c1p
-    chroma_product = c1p * c2p
-    has_hue = chroma_product != 0
+    has_hue = (c1p2 * c2p2) > 0
     # Hue difference taken the short way round the circle; 0 when either colour is grey.
     dh = h2p - h1p
     dh = torch.where(dh > 180.0, dh - 360.0, torch.where(dh < -180.0, dh + 360.0, dh))
     dh = torch.where(has_hue, dh, 0.0)
-    dH = 2.0 * _safe_sqrt(chroma_product) * torch.sin(torch.deg2rad(dh / 2.0))
+    dH = 2.0 * _sqrt(c1p * c2p) * torch.sin(torch.deg2rad(dh / 2.0))
 
     L_mean = (L1 + L2) / 2.0
     cp_mean = (c1p + c2p) / 2.0
@@ -81,7 +87,7 @@ def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
     )
     d_theta = 30.0 * torch.exp(-(((h_mean - 275.0) / 25.0) ** 2))
     cp_mean7 = cp_mean**7
-    r_c = 2.0 * _safe_sqrt(cp_mean7 / (cp_mean7 + _25_POW_7))
+    r_c = 2.0 * _sqrt(cp_mean7 / (cp_mean7 + _25_POW_7))
     L_off2 = (L_mean - 50.0) ** 2
     s_L = 1.0 + 0.015 * L_off2 / torch.sqrt(20.0 + L_off2)
     s_C = 1.0 + 0.045 * cp_mean
@@ -91,7 +97,8 @@ def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
     terms_L = dL / s_L
     terms_C = dC / s_C
     terms_H = dH / s_H
-    return _safe_sqrt(terms_L**2 + terms_C**2 + terms_H**2 + r_t * terms_C * terms_H)
+    # The sum is >= 0 in exact arithmetic (|R_T| < 2); clamping in _sqrt absorbs rounding below 0.
+    return _sqrt(terms_L**2 + terms_C**2 + terms_H**2 + r_t * terms_C * terms_H)
 
 
 def ciede2000_image(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:

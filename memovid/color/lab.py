@@ -10,6 +10,7 @@ moves a and b by at most 0.005 (and its rounded near-black constants move L by u
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -96,6 +97,9 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 
 
 # --- numpy paths for whole video frames (uint8 in or out), run on every frame of a film ---
+# OpenCV does the per-pixel table look-ups and 3x3 / 3x4 transforms: 3-5x faster than numpy's fancy
+# indexing and matmul on (H, W, 3) arrays. (Its own float RGB->Lab is not used: it approximates the
+# curves and is off by up to 0.5 in a, b.)
 
 _SRGB_LEVELS = np.arange(256, dtype=np.float64) / 255.0
 # uint8 sRGB level -> linear light; a table because uint8 input has only 256 values.
@@ -104,6 +108,8 @@ _LINEAR_FROM_RGB8 = np.where(
 ).astype(np.float32)
 # XYZ already divided by the white, so that t = rgb_linear @ _T_FROM_LINEAR.T feeds f() directly.
 _T_FROM_LINEAR = (np.array(_XYZ_FROM_RGB) / np.array(_WHITE)[:, None]).astype(np.float32)
+# (fx, fy, fz, 1) -> (L, a, b)
+_LAB_FROM_F = np.array([[0, 116, 0, -16], [500, -500, 0, 0], [0, 200, -200, 0]], dtype=np.float32)
 
 
 def _f_inplace(t: np.ndarray) -> np.ndarray:
@@ -128,23 +134,17 @@ def rgb8_to_lab(img: np.ndarray) -> np.ndarray:
     Same numbers as :func:`rgb_to_lab` to within 2e-4 (float32 rounding), several times faster.
     """
     _check_rgb8(img)
-    t = _LINEAR_FROM_RGB8[img] @ _T_FROM_LINEAR.T  # (H, W, 3) X/Xn, Y/Yn, Z/Zn
-    f = _f_inplace(t)
-    lab = np.empty_like(f)
-    np.multiply(f[..., 1], 116.0, out=lab[..., 0])
-    lab[..., 0] -= 16.0
-    np.subtract(f[..., 0], f[..., 1], out=lab[..., 1])
-    lab[..., 1] *= 500.0
-    np.subtract(f[..., 1], f[..., 2], out=lab[..., 2])
-    lab[..., 2] *= 200.0
-    return lab
+    linear = cv2.LUT(np.ascontiguousarray(img), _LINEAR_FROM_RGB8)  # (H, W, 3) float32 in [0, 1]
+    t = cv2.transform(linear, _T_FROM_LINEAR)  # (H, W, 3) X/Xn, Y/Yn, Z/Zn
+    return cv2.transform(_f_inplace(t), _LAB_FROM_F)
 
 
 def L_from_rgb8(img: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 sRGB -> (H, W) float32 L in [0, 100] (the L channel of :func:`rgb8_to_lab`)."""
     _check_rgb8(img)
-    y = _LINEAR_FROM_RGB8[img] @ _T_FROM_LINEAR[1]  # (H, W) Y/Yn
-    return 116.0 * _f_inplace(y) - 16.0
+    linear = cv2.LUT(np.ascontiguousarray(img), _LINEAR_FROM_RGB8)  # (H, W, 3) float32 in [0, 1]
+    y = cv2.transform(linear, _T_FROM_LINEAR[1:2])  # (H, W) Y/Yn
+    return cv2.transform(_f_inplace(y), _LAB_FROM_F[0:1, 1::2])
 
 
 # A grey level g is the sRGB colour (g, g, g), whose Y/Yn is its linear value.
@@ -172,7 +172,6 @@ def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     """
     if not isinstance(lab, np.ndarray) or lab.ndim != 3 or lab.shape[2] != 3:
         raise ValueError(f"lab must be a (H, W, 3) float array, got shape {getattr(lab, 'shape', None)}")
-    import cv2  # OpenCV's float Lab -> RGB uses the same matrix and white, and is SIMD-fast
-
+    # OpenCV's float Lab -> RGB uses the same matrix and white, and is exact to 1e-4 in RGB.
     rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB)  # [0, 1]
     return np.rint(np.clip(rgb, 0.0, 1.0, out=rgb) * 255.0).astype(np.uint8)
