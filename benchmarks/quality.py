@@ -1,0 +1,172 @@
+"""Colorization quality and speed of the main job on real footage, against baselines in the same run.
+
+For each clip (animation and live action from ../shared/data, see DATA.md): the colour original is the
+truth; its black-and-white version (the original's luminance) is what gets coloured. Two keyframe
+settings: a keyframe every 13 frames of each shot, and keyframes only from the first half of the film.
+Every method gets the same keyframes:
+
+  gray             a = b = 0
+  global mean ab   the keyframes' mean ab everywhere
+  nearest copy     the nearest keyframe's ab, pixel for pixel
+  no-memory        memovid's pipeline with the memory removed (the paper's Res-cGAN ablation)
+  memovid          the full pipeline (memory + per-scene voting + same-shot motion guidance + smoothing)
+
+Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
+next to a plain decode+encode of the same clip in this process.
+
+    python benchmarks/quality.py [--steps N] [--clips tupi_example,renpy_oa4_launch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import memovid.log  # noqa: F401
+from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
+from memovid.colorize import colorize
+from memovid.config import ColorizeConfig, TrainConfig
+from memovid.metrics import evaluate
+from memovid.scenes import split_file
+from memovid.train import train
+from memovid.video import read_frames, transcode, write_video
+from memovid.video.frame import Frame
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLIPS = {"tupi_example": "example.avi", "renpy_oa4_launch": "oa4_launch.webm", "kivy_cityCC0": "cityCC0.mpg"}
+KEY_EVERY = 13
+
+
+def gray_version(source: Path, out: Path) -> None:
+    write_video((Frame(np.repeat(f.image[..., None], 3, 2), f.index, f.pts, f.time_base)
+                 for f in read_frames(source, mode="gray")), out, source=source, overwrite=True)
+
+
+def keyframe_indices(table, first_half_only: bool) -> list[int]:
+    picks = [i for shot in table.shots for i in range(shot.start, shot.end, KEY_EVERY)]
+    return [i for i in picks if i < table.frames // 2] if first_half_only else picks
+
+
+def write_keyframes(source: Path, indices: list[int], folder: Path) -> dict[int, np.ndarray]:
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted, lab = set(indices), {}
+    for f in read_frames(source, mode="rgb"):
+        if f.index in wanted:
+            cv2.imwrite(str(folder / f"frame_{f.index:05d}.png"), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
+            lab[f.index] = rgb8_to_lab(f.image)
+    return lab
+
+
+def baseline_video(gray: Path, out: Path, ab_for) -> None:
+    """Write gray's luminance with ab_for(index) (H, W, 2) or a constant (2,) as colour."""
+    def frames():
+        for f in read_frames(gray, mode="rgb"):
+            lab = rgb8_to_lab(f.image)
+            lab[..., 1:] = ab_for(f.index)
+            yield f.with_image(lab_to_rgb8(lab))
+    write_video(frames(), out, source=gray, overwrite=True)
+
+
+def run_clip(name: str, steps: int, work: Path) -> list[dict]:
+    source = DATA / name / CLIPS[name]
+    gray = work / f"{name}_bw.mkv"
+    gray_version(source, gray)
+    table = split_file(gray)
+    rows = []
+    for setting, first_half in (("every 13", False), ("first half", True)):
+        keys = keyframe_indices(table, first_half)
+        folder = work / f"{name}_{'half' if first_half else 'all'}_keys"
+        lab = write_keyframes(source, keys, folder)
+        order = np.array(sorted(lab))
+        mean_ab = np.mean([v[..., 1:].reshape(-1, 2).mean(0) for v in lab.values()], axis=0)
+        nearest = lambda i: lab[int(order[np.argmin(np.abs(order - i))])][..., 1:]  # noqa: E731
+        methods = {
+            "gray": lambda i: 0.0,
+            "global mean ab": lambda i: mean_ab,
+            "nearest copy": nearest,
+        }
+        for method, ab_for in methods.items():
+            out = work / f"{name}_{method.replace(' ', '_')}.mkv"
+            baseline_video(gray, out, ab_for)
+            rows.append(_row(name, setting, method, evaluate(out, source), None))
+        for method, use_memory in (("no-memory", False), ("memovid", True)):
+            from memovid.model.config import ModelConfig
+
+            model = work / f"{name}_{setting.replace(' ', '')}_{use_memory}.memo"
+            started = time.perf_counter()
+            train([folder], model, config=TrainConfig(steps=steps), scenes=table, overwrite=True,
+                  model_config=ModelConfig(use_memory=use_memory))
+            trained = time.perf_counter() - started
+            out = work / f"{name}_{method}.mkv"
+            result = colorize(gray, model, out, scenes=table, overwrite=True)
+            rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
+        print(_markdown(rows[-5:]), flush=True)
+    return rows
+
+
+def _row(clip, setting, method, report, timing) -> dict:
+    d = report.to_dict()
+    return {"clip": clip, "keyframes": setting, "method": method, "CIEDE2000": d["ciede2000"], "PSNR": d["psnr"],
+            "SSIM": d["ssim"], "flicker": d["flicker"],
+            "train s": f"{timing[0]:.0f}" if timing else "-", "colorize fps": f"{timing[1]:.1f}" if timing else "-"}
+
+
+def _markdown(rows: list[dict]) -> str:
+    cols = list(rows[0])
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+                     + ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows])
+
+
+def speed_720p(work: Path, model: Path) -> str:
+    """colorize frames/s at 1280x720 next to plain decode+encode of the same clip."""
+    from memovid.synth import CartoonSpec, cartoon_frames
+
+    clip = work / "speed_720p.mp4"
+    spec = CartoonSpec(width=1280, height=720, scenes=1, shot_frames=(40, 30, 30))
+    write_video((Frame(np.repeat(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)[..., None], 3, 2), i)
+                 for i, f in enumerate(cartoon_frames(spec))), clip, fps=24, overwrite=True)
+    t0 = time.perf_counter()
+    plain = transcode(clip, work / "speed_plain.mp4", overwrite=True)
+    t_plain = time.perf_counter() - t0
+    rows = []
+    for temporal in ("flow", "ema", "off"):
+        from memovid.temporal import TemporalConfig
+
+        t0 = time.perf_counter()
+        result = colorize(clip, model, work / f"speed_{temporal}.mp4", temporal=TemporalConfig(mode=temporal),
+                          config=ColorizeConfig(), overwrite=True)
+        rows.append({"path": f"colorize, temporal {temporal}", "frames/s": result.frames / (time.perf_counter() - t0)})
+    rows.insert(0, {"path": "decode+encode (transcode)", "frames/s": plain.frames / t_plain})
+    base = rows[0]["frames/s"]
+    for r in rows:
+        r["ratio"] = r["frames/s"] / base
+    return _markdown(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--clips", default="tupi_example,renpy_oa4_launch")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows = []
+        for name in args.clips.split(","):
+            rows += run_clip(name, args.steps, work)
+        print("\n## Quality\n")
+        print(_markdown(rows))
+        model = next(work.glob("*_True.memo"))
+        print("\n## Speed at 720p (this CPU)\n")
+        print(speed_720p(work, model))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
