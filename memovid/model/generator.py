@@ -48,9 +48,11 @@ class _AdaINBlock(nn.Module):
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
-    """Pad (B, C, H, W) on all sides to H, W multiples of ``multiple``; returns the pads (l, r, t, b)."""
+    """Pad (B, C, H, W) on all sides to H, W multiples of ``multiple`` and at least 2 * multiple (the
+    bottleneck's instance norm needs more than one pixel); returns the pads (l, r, t, b)."""
     H, W = x.shape[-2:]
-    ph, pw = (-H) % multiple, (-W) % multiple
+    ph = max(-(-H // multiple), 2) * multiple - H
+    pw = max(-(-W // multiple), 2) * multiple - W
     pads = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
     if ph == 0 and pw == 0:
         return x, pads

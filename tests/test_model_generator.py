@@ -1,0 +1,117 @@
+"""Generator and discriminator: any size in, same size out; conditioning; memory-off ablation; query net."""
+
+import logging
+
+import pytest
+import torch
+
+from memovid.color.features import make_feature
+from memovid.errors import InputError
+from memovid.model.bundle import MemoModel
+from memovid.model.config import ModelConfig
+from memovid.model.discriminator import Discriminator
+from memovid.model.generator import Generator, pad_to_multiple
+from memovid.model.query import QueryNet
+
+SMALL = ModelConfig(width=8, disc_width=8, adain_hidden=16, query_size=32)
+
+
+@pytest.fixture(scope="module")
+def parts():
+    torch.manual_seed(0)
+    f = make_feature("dist")
+    g = Generator(f, width=8, depth=3, adain_hidden=16)
+    # a non-zero last MLP layer, so that the feature visibly matters before training
+    torch.nn.init.normal_(g.mlp[-1].weight, std=0.5)
+    return f, g.eval(), Discriminator(f, width=8).eval()
+
+
+@pytest.mark.parametrize("H, W", [(37, 53), (8, 8), (5, 3), (64, 17)])
+def test_generator_keeps_any_size(parts, H, W):
+    f, g, _ = parts
+    L = torch.rand(2, 1, H, W) * 100
+    v = f.compute(torch.randn(2, 2, H, W) * 30)
+    with torch.no_grad():
+        ab = g(L, v)
+    assert ab.shape == (2, 2, H, W) and ab.abs().max() < 110
+
+
+def test_padding_is_reflect_and_cropped_back_exactly():
+    x = torch.arange(37 * 53, dtype=torch.float32).view(1, 1, 37, 53)
+    padded, (l, r, t, b) = pad_to_multiple(x, 8)
+    assert padded.shape[-2:] == (40, 56) and (l, r, t, b) == (1, 2, 1, 2)
+    assert torch.equal(padded[..., t : 40 - b, l : 56 - r], x)
+    assert padded[0, 0, 0, 1] == x[0, 0, 1, 0]  # reflected, not zero
+
+
+def test_discriminator_patch_logits_on_odd_size(parts):
+    f, _, d = parts
+    L, ab = torch.rand(3, 1, 37, 53) * 100, torch.randn(3, 2, 37, 53) * 20
+    out = d(L, ab, f.compute(ab))
+    assert out.shape == (3, 1, 2, 4) and torch.isfinite(out).all()
+
+
+def test_feature_and_guide_change_the_output(parts):
+    f, g, _ = parts
+    L = torch.rand(1, 1, 24, 24) * 100
+    red, blue = torch.zeros(1, 2, 24, 24), torch.zeros(1, 2, 24, 24)
+    red[:, 0], blue[:, 1] = 60, -60
+    with torch.no_grad():
+        a, b = g(L, f.compute(red)), g(L, f.compute(blue))
+        guided = g(L, f.compute(red), torch.cat((blue / 110, torch.ones(1, 1, 24, 24)), 1))
+    assert (a - b).abs().mean() > 0.1 and (a - guided).abs().mean() > 0.1
+
+
+def test_memory_off_ablation_ignores_features():
+    torch.manual_seed(0)
+    model = MemoModel(SMALL.with_(use_memory=False), pretrained=False).eval()
+    L = torch.rand(1, 1, 19, 23) * 100
+    with torch.no_grad():
+        a = model.colorize(L, None)
+        b = model.colorize(L, torch.rand(1, model.feature.dim))
+        c = model.colorize_from_memory(L)  # empty memory is fine: it is never read
+    assert torch.equal(a, b) and torch.equal(a, c) and a.shape == (1, 2, 19, 23)
+    with pytest.raises(ValueError, match="needs a colour feature"):
+        MemoModel(SMALL, pretrained=False).colorize(L, None)
+
+
+def test_conditioning_path_is_small():
+    model = MemoModel(ModelConfig(), pretrained=False, with_discriminator=False)
+    counts = model.parameter_count()
+    mlp = sum(p.numel() for p in model.generator.mlp.parameters())
+    assert mlp < 1_000_000  # the public reproduction's AdaIN MLP alone had 197 M
+    assert 10_000_000 < counts["model"] < 14_000_000  # the paper's ~12 M
+
+
+def test_query_net_is_unit_norm_on_any_aspect():
+    torch.manual_seed(0)
+    net = QueryNet(key_dim=32, input_size=32, pretrained=False).eval()
+    q = net(torch.rand(2, 1, 27, 61) * 100)
+    assert q.shape == (2, 32) and torch.allclose(q.norm(dim=1), torch.ones(2), atol=1e-5)
+
+
+def test_query_net_loads_local_weights_and_freezes(tmp_path, caplog):
+    import torchvision
+    from safetensors.torch import save_file
+
+    torch.manual_seed(1)
+    state = torchvision.models.resnet18(weights=None).state_dict()
+    path = tmp_path / "resnet18.safetensors"
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    net = QueryNet(backbone_weights=path)
+    assert net.loaded_weights == path and net.frozen
+    assert torch.equal(net.backbone[0].weight, state["conv1.weight"])
+    assert not any(p.requires_grad for p in net.backbone.parameters())
+    with pytest.raises(InputError, match="not found"):
+        QueryNet(backbone_weights=tmp_path / "missing.pth")
+
+
+def test_missing_imagenet_weights_warn_once(monkeypatch, tmp_path, caplog):
+    import memovid.log
+
+    monkeypatch.setattr(memovid.log, "_seen", set())
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="memovid"):
+        a, b = QueryNet(key_dim=8), QueryNet(key_dim=8)
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert "random initialisation" in caplog.records[0].message and not a.frozen and a.loaded_weights is None
