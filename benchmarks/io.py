@@ -1,6 +1,6 @@
 """Video I/O speed: memovid's read_frames / transcode against the plain PyAV loop, same run.
 
-    .venv/bin/python benchmarks/io.py [--frames 300] [--size 1280x720] [--repeats 3]
+    .venv/bin/python benchmarks/io.py [--frames 300] [--size 1280x720] [--repeats 5]
 
 Generates a clip (libx264, no audio so both sides do the same work) in a temporary folder, then
 times, alternating the contenders and keeping the best of ``--repeats``:
@@ -77,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--size", default="1280x720")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 

@@ -122,18 +122,22 @@ class VideoWriter:
         except (av.error.FFmpegError, ValueError) as error:
             self.temp.unlink(missing_ok=True)
             raise OutputError(f"{self.target}: cannot write this container ({error})") from None
-        self._source_video = None
-        if self.source is not None:
-            with open_input(self.source) as probe_in:
-                src = video_stream_of(probe_in, self.source)
-                self._source_video = {
-                    "rate": src.average_rate or src.guessed_rate,
-                    "colorspace": src.codec_context.colorspace,
-                    "primaries": src.codec_context.color_primaries,
-                    "trc": src.codec_context.color_trc,
-                }
         self._video: av.VideoStream | None = None
-        self._aux = self._open_aux()
+        self._source_video = None
+        try:
+            if self.source is not None:
+                with open_input(self.source) as probe_in:
+                    src = video_stream_of(probe_in, self.source)
+                    self._source_video = {
+                        "rate": src.average_rate or src.guessed_rate,
+                        "colorspace": src.codec_context.colorspace,
+                        "primaries": src.codec_context.color_primaries,
+                        "trc": src.codec_context.color_trc,
+                    }
+            self._aux = self._open_aux()
+        except BaseException:
+            self._discard()
+            raise
 
     def _open_aux(self) -> Iterator[av.Packet] | None:
         """Output streams copied from the source, and the lazy demux that feeds them."""
