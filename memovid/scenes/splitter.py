@@ -205,3 +205,14 @@ def detect_scenes(
         if progress is not None and (count % 25 == 0 or count == total):
             progress("scenes", count, total)
     return splitter.finish()
+
+
+def split_file(path, config: SceneConfig | None = None, progress: ProgressFn | None = None) -> SceneTable:
+    """Shots and scenes of a video file or image sequence, decoded once in gray at the working size."""
+    from memovid.video import probe, read_frames
+
+    config = config or SceneConfig()
+    info = probe(path)
+    frames = read_frames(path, mode="gray", max_size=config.work_size, prefetch=8)
+    return detect_scenes(frames, config, progress, fps=float(info.fps) if info.fps else None,
+                         total=None if info.frames_estimated else info.frames)
