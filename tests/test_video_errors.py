@@ -69,7 +69,7 @@ def test_empty_sequence_folder(tmp_path):
 def test_output_exists(clip, tmp_path):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"keep me")
-    with pytest.raises(OutputError, match=r"out\.mp4: output exists"):
+    with pytest.raises(OutputError, match=r"out\.mp4 exists; use --overwrite"):
         transcode(clip, out)
     assert out.read_bytes() == b"keep me"
     transcode(clip, out, overwrite=True)

@@ -116,7 +116,7 @@ class SequenceWriter:
         if self.folder.exists() and not self.folder.is_dir():
             raise OutputError(f"{self.folder}: exists and is not a folder")
         if self.folder.is_dir() and any(self.folder.iterdir()) and not overwrite:
-            raise OutputError(f"{self.folder}: output folder exists and is not empty (use overwrite)")
+            raise OutputError(f"{self.folder}: output folder exists and is not empty; use --overwrite to replace it")
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         self.temp = _temp_folder(self.folder)
         self.count = 0
