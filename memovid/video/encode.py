@@ -75,7 +75,7 @@ def check_paths(input: str | Path | None, output: str | Path, overwrite: bool = 
     folder = out.parent if imageseq.is_image_sequence(out) and not out.is_dir() else out
     exists = (folder.is_dir() and any(folder.iterdir())) if folder.is_dir() else out.exists()
     if exists and not overwrite:
-        raise OutputError(f"{out}: exists; use --overwrite to replace it")
+        raise OutputError(f"{out} exists; use --overwrite to replace it")
 
 
 class VideoWriter:
