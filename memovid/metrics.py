@@ -297,8 +297,8 @@ def evaluate(
 
     output, reference: video files or image sequences (anything ``memovid.video.read_frames``
     reads). max_size: both are downscaled so that max(H, W) <= max_size before comparing (faster;
-    figures then describe the downscaled pictures). Raises InputError when the frame sizes differ,
-    when either has no frames, or when the frame counts differ (unless allow_length_mismatch, which
+    figures then describe the downscaled pictures). Raises InputError when the frame sizes differ
+    (or are under 11x11), when either has no frames, or when the frame counts differ (unless allow_length_mismatch, which
     evaluates the common prefix and logs a warning naming both counts).
     """
     from memovid.video import read_frames  # imports av: only when files are evaluated
@@ -309,19 +309,28 @@ def evaluate(
             raise InputError(f"{message}; eval compares frame by frame")
         logger.warning("%s: evaluating the first %d frames only", message, min(n_out, n_ref))
 
+    def check_sizes(out_frame, ref_frame, first_shape) -> None:
+        (oh, ow), (rh, rw) = out_frame.image.shape[:2], ref_frame.image.shape[:2]
+        if (oh, ow) != (rh, rw):
+            raise InputError(
+                f"{output} is {ow}x{oh} but {reference} is {rw}x{rh} (frame {out_frame.index}); "
+                "eval compares pixel by pixel, so sizes must match"
+            )
+        if first_shape is not None and out_frame.image.shape != first_shape:
+            raise InputError(f"{output}: frame {out_frame.index} changes size to {ow}x{oh}; eval needs one size")
+        window = 2 * SSIM.radius + 1
+        if min(oh, ow) < window:
+            raise InputError(f"{output} is {ow}x{oh}: eval needs frames of at least {window}x{window} (SSIM)")
+
     evaluator = Evaluator()
     out_frames = read_frames(output, mode="rgb", max_size=max_size)
     ref_frames = read_frames(reference, mode="rgb", max_size=max_size)
+    first_shape = None
     try:
         for out_frame, ref_frame in _lockstep(out_frames, ref_frames, mismatch):
-            out_img, ref_img = out_frame.image, ref_frame.image
-            if out_img.shape != ref_img.shape:
-                (oh, ow), (rh, rw) = out_img.shape[:2], ref_img.shape[:2]
-                raise InputError(
-                    f"{output} is {ow}x{oh} but {reference} is {rw}x{rh} (frame {out_frame.index}); "
-                    "eval compares pixel by pixel, so sizes must match"
-                )
-            evaluator.add(out_img, ref_img)
+            check_sizes(out_frame, ref_frame, first_shape)
+            first_shape = out_frame.image.shape
+            evaluator.add(out_frame.image, ref_frame.image)
             if progress is not None:
                 progress("Evaluating", evaluator.frames, None)
     finally:

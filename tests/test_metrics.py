@@ -256,6 +256,11 @@ class TestEvaluateFiles:
         with pytest.raises(InputError, match=r"out\.mkv is 64x48 but .*big\.mkv is 80x64"):
             evaluate(out_path, bigger)
 
+    def test_frames_too_small_for_ssim(self, tmp_path):
+        tiny = _write_lossless(tmp_path / "tiny.mkv", [np.zeros((8, 16, 3), np.uint8)] * 2)
+        with pytest.raises(InputError, match=r"tiny\.mkv is 16x8: .* at least 11x11"):
+            evaluate(tiny, tiny)
+
     def test_missing_file_is_an_input_error(self, clips, tmp_path):
         out_path, _, _, _ = clips
         with pytest.raises(InputError):
