@@ -135,8 +135,8 @@ def _shrink_pair(
     if a.shape != b.shape:
         raise InputError(f"flow needs frames of one size, got {a.shape} and {b.shape}")
     h, w = working_size(a.shape, config)
-    if (h, w) == a.shape:
-        return a, b, (1.0, 1.0)
+    if (h, w) == a.shape:  # DIS needs contiguous images; crops and views are not
+        return np.ascontiguousarray(a), np.ascontiguousarray(b), (1.0, 1.0)
     a_small = cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)
     b_small = cv2.resize(b, (w, h), interpolation=cv2.INTER_AREA)
     return a_small, b_small, (a.shape[1] / w, a.shape[0] / h)

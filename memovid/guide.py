@@ -1,0 +1,128 @@
+"""Keyframe guidance: a shot's colour keyframes moved along optical flow onto the frame being coloured.
+
+MemoPainter's memory gives a global colour feature and knows nothing about where a keyframe's colours
+sit; a keyframe of the same shot says exactly that. ``KeyframeGuide`` warps the nearest keyframes of
+the shot onto a target frame along DIS flow computed on the luminance, blends the one before and the
+one after by temporal distance and per-pixel flow confidence, and hands the generator an ab prior with
+a confidence map (low at occlusions, new objects, and far from any keyframe).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import numpy as np
+
+from memovid.errors import InputError
+from memovid.flow import FlowConfig, flow_with_confidence, warp
+
+
+@dataclass(frozen=True)
+class GuideConfig:
+    """Defaults for keyframe guidance (one place).
+
+    decay_frames: the returned confidence falls as exp(-distance / decay_frames) with the temporal
+        distance (in frames) to the keyframe it comes from: far keyframes say less about this frame.
+    flow: flow estimation settings; keyframes and targets are at the generator's working size, so the
+        flow's own working size is usually the full input.
+    """
+
+    decay_frames: float = 30.0
+    flow: FlowConfig = FlowConfig()
+
+    def __post_init__(self) -> None:
+        if self.decay_frames <= 0:
+            raise InputError(f"decay_frames must be > 0, got {self.decay_frames}")
+
+
+class KeyframeGuide:
+    """The colour keyframes of ONE shot, and the ab prior they give any frame of that shot.
+
+    Start a new guide (or ``clear``) at every shot boundary: keyframes never guide another shot.
+    """
+
+    def __init__(self, config: GuideConfig = GuideConfig()) -> None:
+        self.config = config
+        self.clear()
+
+    def clear(self) -> None:
+        """Drop all keyframes (a new shot begins)."""
+        self._indices: list[int] = []  # sorted frame indices
+        self._frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # index -> (L8, ab)
+
+    @property
+    def indices(self) -> list[int]:
+        """Frame indices of the keyframes held, ascending."""
+        return list(self._indices)
+
+    def add_keyframe(self, index: int, L8: np.ndarray, ab: np.ndarray) -> None:
+        """Hold a keyframe of this shot.
+
+        index: frame index within the film (or shot). L8: (H, W) uint8 luminance at working size.
+        ab: (H, W, 2) float, a and b in Lab units, on the same grid. A second keyframe at the same
+        index replaces the first.
+        """
+        if not isinstance(L8, np.ndarray) or L8.ndim != 2 or L8.dtype != np.uint8:
+            raise InputError(f"keyframe L8 must be (H, W) uint8, got {getattr(L8, 'shape', None)} {getattr(L8, 'dtype', '')}")
+        if not isinstance(ab, np.ndarray) or ab.shape != (*L8.shape, 2):
+            raise InputError(f"keyframe ab must be (H, W, 2) matching L8 {L8.shape}, got {getattr(ab, 'shape', None)}")
+        if self._frames and next(iter(self._frames.values()))[0].shape != L8.shape:
+            raise InputError(f"keyframes of one shot must share a size, got {L8.shape}")
+        if index not in self._frames:
+            bisect.insort(self._indices, index)
+        self._frames[index] = (L8, ab.astype(np.float32))
+
+    def guide_for(self, index: int, L8: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ab prior for frame ``index`` of this shot, or None when the shot has no keyframe.
+
+        L8: (H, W) uint8 luminance of the target frame at the keyframes' size.
+        Returns (ab (H, W, 2) float32 in Lab units, confidence (H, W) float32 in [0, 1]).
+        """
+        if not self._indices:
+            return None
+        if not isinstance(L8, np.ndarray) or L8.shape != self._frames[self._indices[0]][0].shape:
+            raise InputError(
+                f"target L8 must match the keyframes' {self._frames[self._indices[0]][0].shape}, "
+                f"got {getattr(L8, 'shape', None)}"
+            )
+        if index in self._frames:
+            ab = self._frames[index][1]
+            return ab.copy(), np.ones(L8.shape, np.float32)
+        warped = [self._warped(k, index, L8) for k in self._neighbours(index)]
+        return blend(warped)
+
+    def _neighbours(self, index: int) -> list[int]:
+        """The nearest keyframe before and the nearest after (one of them at the shot's ends)."""
+        pos = bisect.bisect(self._indices, index)
+        return self._indices[max(0, pos - 1) : pos + 1]
+
+    def _warped(self, key: int, index: int, L8: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+        key_L8, key_ab = self._frames[key]
+        f, conf = flow_with_confidence(L8, key_L8, self.config.flow)
+        distance = abs(index - key)
+        return warp(key_ab, f), conf, float(distance), float(np.exp(-distance / self.config.decay_frames))
+
+
+def blend(
+    warped: list[tuple[np.ndarray, np.ndarray, float, float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blends keyframes already on the target grid: [(ab (H, W, 2), flow confidence (H, W) in [0, 1],
+    temporal distance, distance decay in (0, 1])] -> (ab (H, W, 2), confidence (H, W) in [0, 1]).
+
+    Each keyframe's weight is its share by distance (proportional to 1 / distance: for one keyframe
+    before and one after, linear interpolation between them) times its per-pixel flow confidence, so
+    that a pixel occluded in one keyframe takes the other. Where no keyframe is trusted, the distance
+    shares alone decide (and the confidence says so).
+    """
+    inverse = np.array([1.0 / max(d, 1e-6) for _, _, d, _ in warped])
+    shares = inverse / inverse.sum()
+    num = np.zeros_like(warped[0][0])
+    den = np.zeros(warped[0][1].shape, np.float32)
+    conf = np.zeros_like(den)
+    for (ab, fc, _, decay), share in zip(warped, shares):
+        w = np.float32(share) * (fc + 1e-3)  # the small floor keeps untrusted pixels defined
+        num += w[..., None] * ab
+        den += w
+        conf += w * fc * np.float32(decay)
+    return num / den[..., None], np.clip(conf / den, 0.0, 1.0)

@@ -1,0 +1,113 @@
+"""Keyframe guidance: keyframes warped along flow onto other frames of the shot, blended by distance."""
+
+import cv2
+import numpy as np
+import pytest
+
+from memovid.errors import InputError
+from memovid.guide import GuideConfig, KeyframeGuide
+
+H, W = 96, 128
+PAD = 40
+
+
+def _smooth(h: int, w: int, seed: int, sigma: float, lo: float, hi: float) -> np.ndarray:
+    noise = np.random.default_rng(seed).uniform(0, 1, (h, w)).astype(np.float32)
+    return cv2.normalize(cv2.GaussianBlur(noise, (0, 0), sigma), None, lo, hi, cv2.NORM_MINMAX)
+
+
+# A wide canvas that the camera pans over: textured luminance, colour in patches that follow it.
+# Detail at several scales, as real pictures have, so that coarse-to-fine flow can lock on.
+CANVAS_L8 = sum(_smooth(H + 2 * PAD, W + 2 * PAD, seed=10 + i, sigma=s, lo=0, hi=80) for i, s in enumerate((1.5, 4.0, 10.0)))
+CANVAS_L8 = CANVAS_L8.astype(np.uint8)
+CANVAS_AB = np.stack(
+    [_smooth(H + 2 * PAD, W + 2 * PAD, seed=s, sigma=6.0, lo=-40, hi=40) for s in (1, 2)], axis=2
+)  # (H', W', 2) Lab units, varies over ~10 px so that a wrong position shows
+
+
+def pan(t: int, speed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Frame t of a pan to the left at ``speed`` px/frame: L8 (H, W) uint8, true ab (H, W, 2)."""
+    x = PAD - 20 + speed * t
+    return CANVAS_L8[PAD : PAD + H, x : x + W], CANVAS_AB[PAD : PAD + H, x : x + W]
+
+
+def _guide(*keys: int, **config) -> KeyframeGuide:
+    guide = KeyframeGuide(GuideConfig(**config))
+    for k in keys:
+        guide.add_keyframe(k, *pan(k))
+    return guide
+
+
+INNER = (slice(8, -8), slice(16, -16))  # away from the borders the pan uncovers
+
+
+class TestWarpedKeyframe:
+    def test_one_keyframe_is_warped_onto_a_panned_frame(self):
+        L8, truth = pan(6)  # 12 px away from the keyframe
+        ab, conf = _guide(0).guide_for(6, L8)
+        assert ab.shape == (H, W, 2) and ab.dtype == np.float32 and conf.shape == (H, W)
+        warped_err = np.abs(ab - truth)[INNER].mean()
+        copied_err = np.abs(pan(0)[1] - truth)[INNER].mean()
+        assert warped_err < 1.0 and copied_err > 5.0
+        assert conf[INNER].mean() > 0.7
+
+    def test_two_keyframes_both_sides_beat_either_alone(self):
+        L8, truth = pan(6)
+        both, _ = _guide(0, 12).guide_for(6, L8)
+        # The frame's left strip was visible in keyframe 0 only, its right strip in keyframe 12 only:
+        # the per-pixel confidence must pick the keyframe that saw each strip.
+        err = np.abs(both - truth)[8:-8].mean()
+        assert err < 1.0
+        assert err < np.abs(_guide(0).guide_for(6, L8)[0] - truth)[8:-8].mean()
+        assert err < np.abs(_guide(12).guide_for(6, L8)[0] - truth)[8:-8].mean()
+
+    def test_keyframe_index_returns_the_keyframe_itself(self):
+        guide = _guide(0, 12)
+        ab, conf = guide.guide_for(12, pan(12)[0])
+        np.testing.assert_array_equal(ab, pan(12)[1])
+        assert conf.min() == 1.0
+
+
+class TestBlend:
+    def test_blends_two_keyframes_by_distance_on_a_still_shot(self):
+        L8 = pan(0)[0]
+        guide = KeyframeGuide()
+        guide.add_keyframe(0, L8, np.full((H, W, 2), (10.0, -20.0), np.float32))
+        guide.add_keyframe(10, L8, np.full((H, W, 2), (30.0, 20.0), np.float32))
+        ab, _ = guide.guide_for(3, L8)
+        np.testing.assert_allclose(ab[INNER], np.broadcast_to((16.0, -8.0), ab[INNER].shape), atol=0.1)
+        ab, _ = guide.guide_for(5, L8)
+        np.testing.assert_allclose(ab[INNER], np.broadcast_to((20.0, 0.0), ab[INNER].shape), atol=0.1)
+
+    def test_confidence_decays_with_distance_to_the_keyframe(self):
+        guide = _guide(0, decay_frames=30.0)
+        L8 = pan(0)[0]
+        near = guide.guide_for(2, L8)[1][INNER].mean()
+        far = guide.guide_for(20, L8)[1][INNER].mean()
+        assert near == pytest.approx(np.exp(-2 / 30), abs=0.03)
+        assert far == pytest.approx(np.exp(-20 / 30), abs=0.03)
+
+    def test_only_the_nearest_keyframe_on_each_side_is_used(self):
+        L8 = pan(0)[0]
+        guide = KeyframeGuide()
+        for k, value in ((0, 90.0), (10, 10.0), (20, 30.0), (30, 90.0)):
+            guide.add_keyframe(k, L8, np.full((H, W, 2), value, np.float32))
+        ab, _ = guide.guide_for(15, L8)
+        np.testing.assert_allclose(ab[INNER], 20.0, atol=0.1)
+        assert guide.indices == [0, 10, 20, 30]
+
+
+class TestShot:
+    def test_a_shot_without_keyframes_gets_none(self):
+        guide = _guide(0)
+        guide.clear()
+        assert guide.guide_for(3, pan(3)[0]) is None
+
+    def test_inputs_are_checked(self):
+        guide = _guide(0)
+        with pytest.raises(InputError, match=r"\(96, 128\)"):
+            guide.guide_for(3, np.zeros((50, 50), np.uint8))
+        with pytest.raises(InputError, match=r"\(96, 128, 3\)"):
+            guide.add_keyframe(5, pan(5)[0], np.zeros((H, W, 3), np.float32))
+        with pytest.raises(InputError, match="decay_frames"):
+            GuideConfig(decay_frames=0)
