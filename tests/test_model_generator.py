@@ -48,7 +48,7 @@ def test_discriminator_patch_logits_on_odd_size(parts):
     f, _, d = parts
     L, ab = torch.rand(3, 1, 37, 53) * 100, torch.randn(3, 2, 37, 53) * 20
     out = d(L, ab, f.compute(ab))
-    assert out.shape == (3, 1, 2, 4) and torch.isfinite(out).all()
+    assert out.shape == (3, 1, 4, 6) and torch.isfinite(out).all()  # padded to 48 x 64
 
 
 def test_feature_and_guide_change_the_output(parts):

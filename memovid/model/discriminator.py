@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from memovid.color.features import ColorFeature
+from memovid.model.generator import pad_to_multiple
 
 _COND_CHANNELS = 16
 
@@ -16,7 +17,8 @@ class Discriminator(nn.Module):
 
     Each logit judges a ~70 px patch (three stride-2 4x4 convs, then two stride-1). The colour feature
     goes through a linear layer to 16 channels broadcast over the image and concatenated to the input,
-    so "right colours for this feature" is what it learns to tell. Spectral norm keeps it from winning
+    so "right colours for this feature" is what it learns to tell. Inputs are padded to multiples of
+    16 (at least 32 px), so that tiny frames still give logits. Spectral norm keeps it from winning
     outright on small data (it has to keep giving the generator gradients).
     """
 
@@ -36,4 +38,5 @@ class Discriminator(nn.Module):
         if ab.shape != (B, 2, H, W) or feature.shape != (B, self.color_feature.dim):
             raise ValueError(f"need L (B, 1, H, W), ab (B, 2, H, W), feature (B, {self.color_feature.dim}); got {tuple(L.shape)}, {tuple(ab.shape)}, {tuple(feature.shape)}")
         cond = self.cond(self.color_feature.embed(feature)).view(B, -1, 1, 1).expand(-1, -1, H, W)
-        return self.body(torch.cat((L / 50.0 - 1.0, ab / 110.0, cond), 1))
+        x, _ = pad_to_multiple(torch.cat((L / 50.0 - 1.0, ab / 110.0, cond), 1), 16)
+        return self.body(x)

@@ -49,9 +49,9 @@ class Trainer:
         params = list(model.generator.parameters())
         if cfg.use_memory:
             params += [p for p in model.query_net.parameters() if p.requires_grad]
-        self.opt_g = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas)
+        self.opt_g = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, foreach=True)
         self.use_gan = cfg.adv_weight > 0 and model.discriminator is not None
-        self.opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas) if self.use_gan else None
+        self.opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas, foreach=True) if self.use_gan else None
         self.amp = cfg.amp and self.device.type == "cuda"
         self.amp_dtype = torch.bfloat16 if self.amp and torch.cuda.is_bf16_supported() else torch.float16
         fp16 = self.amp and self.amp_dtype == torch.float16
