@@ -91,14 +91,21 @@ class Job:
 
 
 # A job function colorizes one film and returns (frames written, seconds); ``scenes`` is the film's
-# SceneTable when the executor already has it. Tests pass fakes; the default is colorize_job.
+# SceneTable when the executor already has it; with ``segment`` (memovid.segments.Segment) it
+# colorizes only that segment into ``part``. Tests pass fakes; the default is colorize_job.
 JobFn = Callable[..., tuple[int, float]]
 
 
-def colorize_job(job: Job, scenes=None) -> tuple[int, float]:
-    """The batch's unit of work: colorize ``job.input`` into ``job.output`` with the job's pipeline."""
-    result = job.pipeline.colorize(job.input, loaded_model(job.model, job.pipeline.settings.colorize.device),
-                                   job.output, scenes=scenes, overwrite=True)
+def colorize_job(job: Job, scenes=None, segment=None, part: Path | None = None) -> tuple[int, float]:
+    """The batch's unit of work: colorize ``job.input`` (or one segment of it) with the job's pipeline."""
+    model = loaded_model(job.model, job.pipeline.settings.colorize.device)
+    if segment is not None:
+        from memovid.segments import colorize_segment
+
+        started = time.perf_counter()
+        colorize_segment(job.pipeline, model, job.input, segment, part)
+        return segment.frames, time.perf_counter() - started
+    result = job.pipeline.colorize(job.input, model, job.output, scenes=scenes, overwrite=True)
     return result.frames, result.seconds
 
 
@@ -306,7 +313,7 @@ def _ray(todo: list[Job], work: JobFn, jobs: int, address, finished, progress) -
         remote = dict(num_cpus=1, max_retries=0)
         plan_task = ray.remote(**remote)(_plan_film)
         film_task = ray.remote(**remote)(_run_one)
-        segment_task = ray.remote(**remote)(_colorize_segment)
+        segment_task = ray.remote(**remote)(work)
         pending: dict = {}
         films: dict[str, dict] = {}
         for job in todo:
@@ -343,7 +350,7 @@ def _ray(todo: list[Job], work: JobFn, jobs: int, address, finished, progress) -
                 state["parts"] = [folder / f"part{s.index:04d}{job.output.suffix}" for s in value]
                 state["left"] = len(value)
                 for segment, part in zip(value, state["parts"]):
-                    pending[segment_task.remote(job, segment, part)] = ("segment", job)
+                    pending[segment_task.remote(job, None, segment, part)] = ("segment", job)
             else:
                 state["left"] -= 1
                 if state["left"] == 0:
@@ -377,14 +384,6 @@ def _plan_film(job: Job) -> list:
 
     settings = job.pipeline.settings
     return plan_segments(job.input, scene_table(job.input, settings.scenes), settings.segments)
-
-
-def _colorize_segment(job: Job, segment, part: Path) -> Path:
-    """Ray task: one segment of a film into ``part``."""
-    from memovid.segments import colorize_segment
-
-    model = loaded_model(job.model, job.pipeline.settings.colorize.device)
-    return colorize_segment(job.pipeline, model, job.input, segment, part)
 
 
 EXECUTORS: dict[str, Callable[..., int]] = {"local": _local, "ray": _ray}

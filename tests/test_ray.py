@@ -113,3 +113,41 @@ def test_join_starts_each_segment_on_a_keyframe(cartoon, tmp_path):
         keyframes = sorted(round(float(p.pts * p.time_base) * SPEC.fps)
                            for p in container.demux(stream) if p.size and p.is_keyframe)
     assert {s.start for s in plan} <= set(keyframes)
+
+
+def invert_film(job, scenes=None, segment=None, part=None):
+    """Stand-in for colorize_job on Ray (pickled by value with this module): a film or one segment."""
+    if segment is not None:
+        colorize_segment(job.pipeline, None, job.input, segment, part)
+        return segment.frames, 0.0
+    return job.pipeline.colorize(job.input, None, job.output, overwrite=True).frames, 0.0
+
+
+def test_ray_batch_splits_a_film_by_scenes_and_matches_a_local_run(cartoon, tmp_path):
+    """A local 2-CPU Ray: one film in scene segments, one short film whole; same frames, timestamps,
+    audio as the local executor."""
+    ray = pytest.importorskip("ray")
+    from ray import cloudpickle
+    import sys
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    from memovid.batch import run_batch
+
+    short = make_video(tmp_path / "short.mp4", n=10, size=(64, 48))
+    model = tmp_path / "stand-in.memo"
+    model.write_bytes(b"unused by the stand-in")
+    settings = load_pipeline(None, ["segments.min_seconds=0.5"]).settings
+    pipeline = InvertPipeline("invert", settings)
+    local = run_batch([cartoon, short], model, tmp_path / "local", pipeline=pipeline, work=invert_film)
+    started = time.perf_counter()
+    remote = run_batch([cartoon, short], model, tmp_path / "ray", pipeline=pipeline, jobs=2, executor="ray",
+                       work=invert_film)
+    assert time.perf_counter() - started < 90
+    assert not ray.is_initialized()  # the local cluster it started is shut down again
+    assert [r.status for r in remote.results] == ["done", "done"] == [r.status for r in local.results]
+    assert [r.frames for r in remote.results] == [r.frames for r in local.results]
+    for name in ("cartoon.mp4", "short.mp4"):
+        a, b = tmp_path / "ray" / name, tmp_path / "local" / name
+        assert video_pts(a) == video_pts(b)
+        assert packet_bytes(a, "audio") == packet_bytes(b, "audio")
+    assert not list((tmp_path / "ray").glob(".*"))  # segment folders and temp files are gone
