@@ -5,12 +5,18 @@ sit; a keyframe of the same shot says exactly that. ``KeyframeGuide`` warps the 
 the shot onto a target frame along DIS flow computed on the luminance, blends the one before and the
 one after by temporal distance and per-pixel flow confidence, and hands the generator an ab prior with
 a confidence map (low at occlusions, new objects, and far from any keyframe).
+
+Two ways in: ``guide_for`` (any frame, in any order: flow straight from each keyframe to the frame)
+and ``guide_shot`` (the frames of the shot in order: each keyframe is also carried frame to frame by
+composed flows and both estimates are blended by confidence; this follows fast small objects that one
+long jump loses, and measured better on real footage, see benchmarks/keyframes.py).
 """
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -81,16 +87,69 @@ class KeyframeGuide:
         """
         if not self._indices:
             return None
-        if not isinstance(L8, np.ndarray) or L8.shape != self._frames[self._indices[0]][0].shape:
-            raise InputError(
-                f"target L8 must match the keyframes' {self._frames[self._indices[0]][0].shape}, "
-                f"got {getattr(L8, 'shape', None)}"
-            )
+        self._check_target(L8)
         if index in self._frames:
             ab = self._frames[index][1]
             return ab.copy(), np.ones(L8.shape, np.float32)
         warped = [self._warped(k, index, L8) for k in self._neighbours(index)]
         return blend(warped)
+
+    def guide_shot(
+        self, frames: Iterable[tuple[int, np.ndarray]]
+    ) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray] | None]]:
+        """Guidance for the frames of this shot, given and returned in display order.
+
+        frames: (index, L8 (H, W) uint8 at the keyframes' size), ascending indices.
+        Yields (index, (ab (H, W, 2) float32 Lab units, confidence (H, W) in [0, 1])), or
+        (index, None) when the shot has no keyframe. Frames are held back only until the next
+        keyframe arrives (the backward chain needs it), so memory is bounded by the keyframe spacing.
+        """
+        if not self._indices:
+            for index, _ in frames:
+                yield index, None
+            return
+        forward: _Chain | None = None  # from the last keyframe passed
+        waiting: list[tuple[int, np.ndarray, tuple | None]] = []  # frames before the next keyframe
+        prev_L8 = None
+        for index, L8 in frames:
+            self._check_target(L8)
+            if forward is not None:
+                forward.step(L8, prev_L8, self.config.flow)
+            prev_L8 = L8
+            if index in self._frames:
+                yield from self._finish(waiting, index)
+                waiting = []
+                key_ab = self._frames[index][1]
+                yield index, (key_ab.copy(), np.ones(L8.shape, np.float32))
+                forward = _Chain(index, key_ab)
+                continue
+            carried = None if forward is None else forward.candidate(index, self.config.decay_frames)
+            if index > self._indices[-1]:  # no keyframe ahead: nothing to wait for
+                yield from self._finish([(index, L8, carried)], None)
+            else:
+                waiting.append((index, L8, carried))
+        yield from self._finish(waiting, None)
+
+    def _finish(self, waiting: list, next_key: int | None) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+        """Adds the backward chain from ``next_key`` and the direct warps, blends, yields in order."""
+        backward: list = [None] * len(waiting)
+        if next_key is not None and waiting:
+            chain = _Chain(next_key, self._frames[next_key][1])
+            later = self._frames[next_key][0]
+            for i in range(len(waiting) - 1, -1, -1):
+                index, L8, _ = waiting[i]
+                chain.step(L8, later, self.config.flow)
+                backward[i] = chain.candidate(index, self.config.decay_frames)
+                later = L8
+        for (index, L8, carried), back in zip(waiting, backward):
+            candidates = [c for c in (carried, back) if c is not None]
+            candidates += [self._warped(k, index, L8) for k in self._neighbours(index)]
+            yield index, blend(candidates)
+
+    def _check_target(self, L8: np.ndarray) -> None:
+        shape = self._frames[self._indices[0]][0].shape
+        if not isinstance(L8, np.ndarray) or L8.shape != shape:
+            raise InputError(f"target L8 must match the keyframes' {shape}, got {getattr(L8, 'shape', None)}")
 
     def _neighbours(self, index: int) -> list[int]:
         """The nearest keyframe before and the nearest after (one of them at the shot's ends)."""
@@ -102,6 +161,30 @@ class KeyframeGuide:
         f, conf = flow_with_confidence(L8, key_L8, self.config.flow)
         distance = abs(index - key)
         return warp(key_ab, f), conf, float(distance), float(np.exp(-distance / self.config.decay_frames))
+
+
+class _Chain:
+    """A keyframe carried frame by frame: flows are composed, so its ab is resampled only once.
+
+    field: (H, W, 2) displacement from the current frame's grid into the keyframe; conf: (H, W) in
+    [0, 1], the product of the per-step flow confidences along the way.
+    """
+
+    def __init__(self, key: int, key_ab: np.ndarray) -> None:
+        self.key = key
+        self.key_ab = key_ab
+        self.field = np.zeros((*key_ab.shape[:2], 2), np.float32)
+        self.conf = np.ones(key_ab.shape[:2], np.float32)
+
+    def step(self, L8: np.ndarray, from_L8: np.ndarray, config: FlowConfig) -> None:
+        """Moves the chain from the frame ``from_L8`` (its current frame) to the frame ``L8``."""
+        f, c = flow_with_confidence(L8, from_L8, config)
+        self.field = f + warp(self.field, f)
+        self.conf = c * warp(self.conf, f)
+
+    def candidate(self, index: int, decay_frames: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+        distance = abs(index - self.key)
+        return warp(self.key_ab, self.field), self.conf.copy(), float(distance), float(np.exp(-distance / decay_frames))
 
 
 def blend(

@@ -68,6 +68,44 @@ class TestWarpedKeyframe:
         assert conf.min() == 1.0
 
 
+class TestGuideShot:
+    def test_streamed_shot_gives_every_frame_and_the_keyframes_exactly(self):
+        guide = _guide(0, 12)
+        results = list(guide.guide_shot((t, pan(t)[0]) for t in range(17)))
+        assert [index for index, _ in results] == list(range(17))
+        for index, (ab, conf) in results:
+            truth = pan(index)[1]
+            assert np.abs(ab - truth)[8:-8].mean() < 0.5, index
+            assert conf.shape == (H, W) and 0.0 <= conf.min() <= conf.max() <= 1.0
+        np.testing.assert_array_equal(results[12][1][0], pan(12)[1])
+
+    def test_chained_flow_follows_a_small_fast_object_that_one_long_jump_loses(self):
+        background = CANVAS_L8[:H, :W]
+        sprite = _smooth(16, 16, seed=5, sigma=1.0, lo=150, hi=255).astype(np.uint8)
+
+        def frame(t: int):  # a 16 px sprite crossing at 5 px/frame over a still background
+            L8 = background.copy()
+            ab = np.empty((H, W, 2), np.float32)
+            ab[...] = (-10.0, 20.0)
+            mask = np.zeros((H, W), bool)
+            mask[40:56, 8 + 5 * t : 24 + 5 * t] = True
+            L8[mask] = sprite.ravel()
+            ab[mask] = (50.0, 40.0)
+            return L8, ab, mask
+
+        guide = KeyframeGuide()
+        for k in (0, 12):
+            guide.add_keyframe(k, *frame(k)[:2])
+        streamed = dict(guide.guide_shot((t, frame(t)[0]) for t in range(13)))
+        L8, truth, mask = frame(6)  # 30 px from either keyframe: twice the sprite's width
+        chained_err = np.abs(streamed[6][0] - truth)[mask].mean()
+        direct_err = np.abs(guide.guide_for(6, L8)[0] - truth)[mask].mean()
+        assert chained_err < 6.0 and direct_err > 20.0
+
+    def test_a_shot_without_keyframes_yields_none_for_each_frame(self):
+        assert list(KeyframeGuide().guide_shot((t, pan(t)[0]) for t in range(3))) == [(0, None), (1, None), (2, None)]
+
+
 class TestBlend:
     def test_blends_two_keyframes_by_distance_on_a_still_shot(self):
         L8 = pan(0)[0]
