@@ -312,8 +312,10 @@ def _ray(todo: list[Job], work: JobFn, jobs: int, address, finished, progress) -
         workers = int(ray.cluster_resources().get("CPU", jobs))
         remote = dict(num_cpus=1, max_retries=0)
         plan_task = ray.remote(**remote)(_plan_film)
-        film_task = ray.remote(**remote)(_run_one)
-        segment_task = ray.remote(**remote)(work)
+        # A model on CUDA takes one GPU per task, so Ray places one film or segment per GPU.
+        gpus = 1 if todo and todo[0].pipeline.settings.colorize.device == "cuda" else 0
+        film_task = ray.remote(**remote, num_gpus=gpus)(_run_one)
+        segment_task = ray.remote(**remote, num_gpus=gpus)(work)
         pending: dict = {}
         films: dict[str, dict] = {}
         for job in todo:
