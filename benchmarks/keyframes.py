@@ -32,7 +32,7 @@ import torch
 
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import rgb8_to_lab
-from memovid.flow import FlowConfig, flow_with_confidence, l_to_l8, warp
+from memovid.flow import flow_with_confidence, l_to_l8, warp
 from memovid.guide import GuideConfig, KeyframeGuide, blend
 from memovid.temporal import TemporalConfig, make_smoother
 from memovid.video.decode import read_frames
@@ -110,7 +110,8 @@ def chained(keys, L8, ab, config: GuideConfig):
                 field = f + warp(field, f)
                 conf = c * warp(conf, f)
                 d = abs(t - k)
-                carried.setdefault(t, []).append((warp(ab[k], field), conf, float(d), float(np.exp(-d / config.decay_frames))))
+                decay = float(np.exp(-d / config.decay_frames))
+                carried.setdefault(t, []).append((warp(ab[k], field), conf, float(d), decay))
     for t in range(n):
         if t not in keys:
             yield t, blend(carried.pop(t))[0]
@@ -176,14 +177,19 @@ def flicker_table(clip: Clip, seed: int = 0) -> list[tuple[str, float, float, fl
         noisy.append(ab[t] + rng.normal(0, 3.0, (1, 1, 2)).astype(np.float32) + wobble)
     ref_flicker = np.mean([np.abs(ab[t] - ab[t - 1]).mean() for t in range(1, n)])
     rows = []
-    for mode in ("off", "ema", "flow"):
-        smoother = make_smoother(TemporalConfig(mode=mode))
+    for name, config in (
+        ("off", TemporalConfig(mode="off")),
+        ("ema", TemporalConfig(mode="ema")),
+        ("flow", TemporalConfig(mode="flow")),
+        ("flow, strength 0.9", TemporalConfig(mode="flow", strength=0.9)),
+    ):
+        smoother = make_smoother(config)
         start = time.perf_counter()
         outs = [smoother.process(L[t], noisy[t], shot_start=t == 0) for t in range(n)]
         fps = n / (time.perf_counter() - start)
         fl = np.mean([np.abs(outs[t] - outs[t - 1]).mean() for t in range(1, n)]) / ref_flicker
         de = np.mean([de2000(L[t], ab[t], outs[t]) for t in range(n)])
-        rows.append((mode, float(fl), float(de), fps))
+        rows.append((name, float(fl), float(de), fps))
     return rows
 
 
@@ -209,8 +215,8 @@ def main() -> None:
     print("| clip | smoother | flicker figure | dE00 | frames/s |")
     print("|---|---|---:|---:|---:|")
     for clip in CLIPS:
-        for mode, fl, de, fps in flicker_table(clip):
-            print(f"| {clip.name} | {mode} | {fl:.2f} | {de:.2f} | {fps:.1f} |")
+        for name, fl, de, fps in flicker_table(clip):
+            print(f"| {clip.name} | {name} | {fl:.2f} | {de:.2f} | {fps:.1f} |")
 
 
 if __name__ == "__main__":

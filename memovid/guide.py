@@ -70,7 +70,8 @@ class KeyframeGuide:
         index replaces the first.
         """
         if not isinstance(L8, np.ndarray) or L8.ndim != 2 or L8.dtype != np.uint8:
-            raise InputError(f"keyframe L8 must be (H, W) uint8, got {getattr(L8, 'shape', None)} {getattr(L8, 'dtype', '')}")
+            shape, dtype = getattr(L8, "shape", None), getattr(L8, "dtype", type(L8).__name__)
+            raise InputError(f"keyframe L8 must be (H, W) uint8, got shape {shape} dtype {dtype}")
         if not isinstance(ab, np.ndarray) or ab.shape != (*L8.shape, 2):
             raise InputError(f"keyframe ab must be (H, W, 2) matching L8 {L8.shape}, got {getattr(ab, 'shape', None)}")
         if self._frames and next(iter(self._frames.values()))[0].shape != L8.shape:

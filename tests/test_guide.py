@@ -18,7 +18,7 @@ def _smooth(h: int, w: int, seed: int, sigma: float, lo: float, hi: float) -> np
 
 # A wide canvas that the camera pans over: textured luminance, colour in patches that follow it.
 # Detail at several scales, as real pictures have, so that coarse-to-fine flow can lock on.
-CANVAS_L8 = sum(_smooth(H + 2 * PAD, W + 2 * PAD, seed=10 + i, sigma=s, lo=0, hi=80) for i, s in enumerate((1.5, 4.0, 10.0)))
+CANVAS_L8 = sum(_smooth(H + 2 * PAD, W + 2 * PAD, 10 + i, s, 0, 80) for i, s in enumerate((1.5, 4.0, 10.0)))
 CANVAS_L8 = CANVAS_L8.astype(np.uint8)
 CANVAS_AB = np.stack(
     [_smooth(H + 2 * PAD, W + 2 * PAD, seed=s, sigma=6.0, lo=-40, hi=40) for s in (1, 2)], axis=2
