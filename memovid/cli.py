@@ -294,6 +294,13 @@ def demo(session: Session, folder: Path, steps: int | None, device: str, overwri
     out.print("  " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.figures.items()))
 
 
+# Batch commands live in their own module; registered here so that one group maps every error.
+from memovid.cli_batch import batch as _batch_command, run as _run_command  # noqa: E402
+
+cli.add_command(_run_command)
+cli.add_command(_batch_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="memovid")
