@@ -36,7 +36,7 @@ def test_round_trip_is_bit_exact(saved):
     model, path = saved
     loaded = MemoModel.load(path, "cpu")
     assert loaded.metadata == {"scenes": [{"start": 0, "end": 48}], "source": "test"}
-    assert loaded.config == SMALL.with_(freeze_backbone=False)
+    assert loaded.config == SMALL
     assert loaded.memory.size == 8 and torch.equal(loaded.memory.scene_ids, model.memory.scene_ids)
     torch.manual_seed(1)
     L = torch.rand(2, 1, 21, 17) * 100

@@ -47,6 +47,8 @@ class MemoModel(nn.Module):
         self.generator = Generator(self.feature, config.width, config.depth, config.adain_hidden)
         self.discriminator = Discriminator(self.feature, config.disc_width) if with_discriminator else None
         self.metadata: dict[str, Any] = {}
+        # Tensors the video pipeline keeps beside the model (keyframes at working size), by name.
+        self.extra_tensors: dict[str, torch.Tensor] = {}
 
     @property
     def top_k(self) -> int:
@@ -110,6 +112,7 @@ class MemoModel(nn.Module):
         """Write one .memo file (temporary file + rename: a crash never leaves half a model).
 
         metadata: any JSON-serialisable dict (scene table, provenance); returned as ``metadata`` by load.
+        ``extra_tensors`` are stored under ``extra.NAME`` and come back in ``extra_tensors``.
         """
         from safetensors.torch import save_file
 
@@ -122,6 +125,7 @@ class MemoModel(nn.Module):
             "metadata": json.dumps(metadata or {}),
         }
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in self._tensors().items()}
+        tensors.update({f"extra.{k}": v.detach().to("cpu").contiguous() for k, v in self.extra_tensors.items()})
         tmp = path.with_name(path.name + ".tmp")
         try:
             save_file(tensors, str(tmp), metadata=header)
@@ -175,4 +179,9 @@ class MemoModel(nn.Module):
             if module is not None:
                 module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         model.metadata = user
+        model.extra_tensors = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
         return model.to(device).eval()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device

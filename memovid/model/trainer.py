@@ -62,8 +62,12 @@ class Trainer:
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp)
 
-    def step(self, L: torch.Tensor, ab: torch.Tensor, scene_ids: torch.Tensor | list[int] | int) -> dict[str, float]:
+    def step(self, L: torch.Tensor, ab: torch.Tensor, scene_ids: torch.Tensor | list[int] | int,
+             guide: torch.Tensor | None = None) -> dict[str, float]:
         """One step on a batch: L (B, 1, H, W) in [0, 100], ab (B, 2, H, W) Lab units, scene ids (B,) >= 0.
+
+        guide: (B, 3, H, W) real guides (e.g. a same-shot keyframe warped along the motion, as colorize
+        makes them); None draws synthetic ones for ``guide_prob`` of the batch.
 
         Returns float losses and counters: l1, adv (generator's GAN loss), d_loss, d_real / d_fake
         (share of real / generated patches the discriminator calls real), memory (triplet loss),
@@ -84,7 +88,9 @@ class Trainer:
                 triplet = model.memory.threshold_triplet_loss(q.float(), v, model.top_k)
                 memory_loss = triplet.loss
                 stats.update(positives=triplet.positives, negatives=triplet.negatives, terms=triplet.terms)
-            fake = model.generator(L, v if cfg.use_memory else None, synthetic_guide(ab, cfg.guide_prob))
+            if guide is None:
+                guide = synthetic_guide(ab, cfg.guide_prob)
+            fake = model.generator(L, v if cfg.use_memory else None, guide.to(self.device).float())
         if self.use_gan:
             with self._autocast():
                 d_real = model.discriminator(L, ab, v)
