@@ -8,7 +8,7 @@ from memovid.model.bundle import MemoModel
 from memovid.model.config import MemoryConfig, ModelConfig
 from memovid.model.trainer import Trainer
 
-TINY = ModelConfig(width=8, disc_width=8, adain_hidden=32, query_size=16, freeze_backbone=True, lr=2e-3, betas=(0.5, 0.999), memory=MemoryConfig(size=16))
+TINY = ModelConfig(width=8, disc_width=8, adain_hidden=32, query_size=16, adv_weight=0.1, lr=2e-3, betas=(0.5, 0.999), memory=MemoryConfig(size=16))
 COLOURS = {0: (55.0, 35.0), 1: (-35.0, -45.0)}  # scene 0 red-orange, scene 1 blue-cyan (a, b)
 
 

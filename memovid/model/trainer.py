@@ -69,7 +69,7 @@ class Trainer:
         guide: (B, 3, H, W) real guides (e.g. a same-shot keyframe warped along the motion, as colorize
         makes them); None draws synthetic ones for ``guide_prob`` of the batch.
 
-        Returns float losses and counters: l1, adv (generator's GAN loss), d_loss, d_real / d_fake
+        Returns float losses and counters: l1, adv (generator's GAN loss); with the GAN on, d_loss, d_real / d_fake
         (share of real / generated patches the discriminator calls real), memory (triplet loss),
         positives / negatives / terms (samples that found each in their top-k), filled (memory slots).
         """
