@@ -83,7 +83,7 @@ def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeCo
     memovid.video.EncodeOptions. scenes: a SceneTable or a scene JSON path to use instead of detection.
     """
     from memovid.device import resolve_device
-    from memovid.model import MemoModel
+    from memovid.model.bundle import MemoModel
     from memovid.scenes import load_scene_table
     from memovid.temporal import TemporalConfig
     from memovid.video import EncodeOptions, check_paths, probe
@@ -132,13 +132,14 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
 
     from memovid.color.lab import luma_to_L
     from memovid.flow import l_to_l8
+    from memovid.keyframes import KeyframeStore
     from memovid.scenes import SceneSplitter, SceneConfig
     from memovid.video import read_frames
 
     splitter = SceneSplitter(SceneConfig()) if table is None else None
     memory = model.memory
     k = min(model.config.memory.k_for(model.config.feature), max(1, int(memory.filled.sum())))
-    store = model.keyframes
+    store = KeyframeStore.from_model(model)
     shot_ballots: list[tuple[int, Ballot]] = []
     ballot, shot_start = Ballot(), 0
     starts = {shot.start for shot in table.shots} if table is not None else set()

@@ -57,6 +57,21 @@ class KeyframeStore:
         return arrays, index
 
     @classmethod
+    def from_model(cls, model) -> "KeyframeStore":
+        """The keyframes a MemoModel carries (extra tensors + the 'keyframes' metadata index)."""
+        arrays = {k: v.cpu().numpy() for k, v in model.extra_tensors.items() if k.startswith("keyframe.")}
+        return cls.from_tensors(arrays, model.metadata.get("keyframes", []))
+
+    def into_model(self, model) -> None:
+        """Store these keyframes in a MemoModel, replacing the ones it had."""
+        import torch
+
+        arrays, index = self.to_tensors()
+        kept = {k: v for k, v in model.extra_tensors.items() if not k.startswith("keyframe.")}
+        model.extra_tensors = {**kept, **{k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}}
+        model.metadata = {**model.metadata, "keyframes": index}
+
+    @classmethod
     def from_tensors(cls, arrays: dict[str, np.ndarray], index: list[dict]) -> "KeyframeStore":
         return cls([Keyframe(int(entry["frame"]), np.asarray(arrays[f"keyframe.{n}.L8"], np.uint8),
                              np.asarray(arrays[f"keyframe.{n}.ab"], np.float32), str(entry.get("source", "")))

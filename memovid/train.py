@@ -11,8 +11,7 @@ an existing model at once (new slots) plus an optional short fine-tune, old scen
 
 from __future__ import annotations
 
-import json
-import os
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,7 +55,9 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
     import torch
 
     from memovid.device import resolve_device
-    from memovid.model import MemoModel, ModelConfig, Trainer
+    from memovid.model.bundle import MemoModel
+    from memovid.model.config import ModelConfig
+    from memovid.model.trainer import Trainer
     from memovid.scenes import load_scene_table
 
     model_path = Path(model_path)
@@ -96,23 +97,24 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
 
     if existing is not None:
         model = existing
-        model.ensure_free_slots(len(samples))
+        if update:
+            model.memory.add_slots(len(samples))  # the new footage's slots, old ones untouched
     else:
         mc = model_config or ModelConfig()
-        model = MemoModel(mc, backbone_weights=backbone_weights, memory_size=max(mc.memory.size, int(1.2 * len(samples)) + 1))
+        # Paper: memory size m >= 1.2 x the training set.
+        size = max(mc.memory.size, int(1.2 * len(samples)) + 1)
+        model = MemoModel(mc.with_(memory=dataclasses.replace(mc.memory, size=size)), backbone_weights=backbone_weights)
     model = model.to(device)
-    trainer = Trainer(model, device=device)
-    start_step = 0
-    if resume:
-        start_step = int(model.metadata.get("checkpoint", {}).get("step", 0))
-        trainer.load_state(model.extra_state)
+    # An update fine-tunes the generator only: a changed query net would leave the old slots' keys stale.
+    trainer = Trainer(model, config=model.config.with_(memory_weight=0.0) if update else None, device=device)
+    start_step = int(model.metadata.get("checkpoint", {}).get("step", 0)) if resume else 0
     steps = config.steps or (None if config.minutes else config.auto_steps(len(samples)))
     if update and config.steps is None and config.minutes is None:
         steps = max(50, steps // 4)  # an update is a short fine-tune: the new slots already work
     logger.info("training on %d frames from %d scenes, %s", len(samples), len({s.scene for s in samples}),
                 f"{steps} steps" if steps else f"{config.minutes} minutes")
 
-    batches = _Batches(samples, config, rng)
+    batches = _Batches(samples, config, model.config.batch_size, rng)
     losses: dict[str, float] = {}
     deadline = started + config.minutes * 60 if config.minutes else None
     step = start_step
@@ -123,14 +125,15 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
             step += 1
             progress("training", step, steps)
             if step % config.checkpoint_every == 0:
-                _save(model, ckpt, trainer, step, config, tables, inputs, checkpoint=True)
+                _save(model, ckpt, step, config, tables, inputs, checkpoint=True)
     except KeyboardInterrupt:
-        _save(model, ckpt, trainer, step, config, tables, inputs, checkpoint=True)
+        _save(model, ckpt, step, config, tables, inputs, checkpoint=True)
         logger.warning("interrupted at step %d; run again with --resume to continue", step)
         raise
 
-    model.write_samples(samples)
-    _save(model, model_path, trainer, step, config, tables, inputs, checkpoint=False)
+    write_samples(model, samples, fresh=not update)
+    store_keyframes(model, samples)
+    _save(model, model_path, step, config, tables, inputs, checkpoint=False)
     ckpt.unlink(missing_ok=True)
     return TrainResult(model_path, len(samples), len({s.scene for s in samples}), step,
                        time.perf_counter() - started, losses, start_step)
@@ -147,24 +150,60 @@ def _warn_if_gray(samples: list[Sample]) -> None:
         logger.warning("the training footage has almost no colour (mean chroma %.1f): the model will paint gray", chroma)
 
 
-def _save(model, path: Path, trainer, step: int, config: TrainConfig, tables: list, inputs, *, checkpoint: bool) -> None:
-    metadata = {
-        "train": {**asdict(config), "steps_done": step},
-        "provenance": {"memovid": __version__, "inputs": [str(p) for p in inputs], "tables": tables,
-                       "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
-    }
+def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
+    """Write every training frame into the memory with the final query net (the paper's update rule).
+
+    fresh: empty the memory first. Keys written during training came from earlier states of the
+    query net; rebuilding them with the final one keeps keys and queries comparable at colorize.
+    """
+    import torch
+
+    from memovid.color.lab import rgb8_to_lab
+
+    if fresh:
+        model.memory.resize_(model.memory.size)
+    model.eval()
+    with torch.inference_mode():
+        for sample in samples:
+            lab = torch.from_numpy(rgb8_to_lab(sample.rgb)).permute(2, 0, 1)[None].to(model.device)
+            L, ab = lab[:, :1], lab[:, 1:]
+            model.memory.update(model.query(L), model.feature.compute(ab, L), sample.scene)
+
+
+def store_keyframes(model, samples: list[Sample]) -> None:
+    """Keep samples whose frame number is known as keyframes (colorize warps them along motion)."""
+    from memovid.color.lab import rgb8_to_lab
+    from memovid.flow import l_to_l8
+    from memovid.keyframes import Keyframe, KeyframeStore
+
+    store = KeyframeStore.from_model(model)
+    for sample in samples:
+        if sample.frame is not None:
+            lab = rgb8_to_lab(sample.rgb)
+            store.add(Keyframe(sample.frame, l_to_l8(lab[..., 0]), lab[..., 1:], sample.source))
+    store.into_model(model)
+
+
+def _save(model, path: Path, step: int, config: TrainConfig, tables: list, inputs, *, checkpoint: bool) -> None:
+    """Save the model, or a resumable checkpoint. Provenance accumulates over --update runs."""
+    run = {"memovid": __version__, "inputs": [str(p) for p in inputs], "tables": tables, "steps": step,
+           "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    history = [h for h in model.metadata.get("history", []) if h.get("time") != run["time"]]
+    metadata = {**model.metadata, "train": {**asdict(config), "steps_done": step}, "history": history + [run]}
+    metadata.pop("checkpoint", None)
     if checkpoint:
         metadata["checkpoint"] = {"step": step}
-    model.save(path, metadata=metadata, extra_state=trainer.state() if checkpoint else None)
+    model.metadata = metadata
+    model.save(path, metadata=metadata)
 
 
 class _Batches:
     """Random training batches: crops, flips, and same-shot keyframe guidance for a share of them."""
 
-    def __init__(self, samples: list[Sample], config: TrainConfig, rng: np.random.Generator) -> None:
+    def __init__(self, samples: list[Sample], config: TrainConfig, batch_size: int, rng: np.random.Generator) -> None:
         from memovid.color.lab import rgb8_to_lab
 
-        self.samples, self.config, self.rng = samples, config, rng
+        self.samples, self.config, self.batch_size, self.rng = samples, config, batch_size, rng
         self.lab = [rgb8_to_lab(s.rgb) for s in samples]                 # (h, w, 3) L in [0, 100]
         self.siblings: dict[int, list[int]] = {}
         by_shot: dict[str, list[int]] = {}
@@ -181,7 +220,7 @@ class _Batches:
         from memovid.flow import l_to_l8
         from memovid.guide import KeyframeGuide
 
-        batch = self.rng.integers(0, len(self.samples), size=self.model_batch)
+        batch = self.rng.integers(0, len(self.samples), size=self.batch_size)
         crop = self.config.crop
         heights = [self.lab[i].shape[0] for i in batch]
         widths = [self.lab[i].shape[1] for i in batch]
@@ -215,7 +254,3 @@ class _Batches:
         as_t = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a), dtype=np.float32)).to(device)
         return (as_t(L)[:, None], as_t(ab), torch.tensor(scene_ids, device=device),
                 as_t(guide) if use_guide else None)
-
-    @property
-    def model_batch(self) -> int:
-        return 4
