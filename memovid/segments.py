@@ -216,6 +216,7 @@ def join_segments(parts: list[Path], segments: list[Segment], source: str | Path
     import av
 
     from memovid.video import check_paths
+    from memovid.video.passthrough import StreamCopier
     from memovid.video.probe import open_input, video_stream_of
 
     started = time.perf_counter()
@@ -229,7 +230,8 @@ def join_segments(parts: list[Path], segments: list[Segment], source: str | Path
     temp = Path(name)
     frames = 0
     try:
-        with av.open(str(temp), "w") as out, _AuxSource(source, encode, out) as aux:
+        with av.open(str(temp), "w") as out, StreamCopier(source, out, audio=encode.copy_audio, subtitles=encode.copy_subtitles,
+                                                          target=output) as aux:
             with open_input(parts[0]) as first:
                 video = out.add_stream_from_template(video_stream_of(first, parts[0]))
             video.time_base = segments[0].time_base
@@ -284,53 +286,6 @@ def _source_ts(segment: Segment, frame: Fraction) -> int:
         return segment.pts[-1] + round((frame - n + 1) * step)
     low = int(frame)
     return segment.pts[low] + round((frame - low) * (segment.pts[low + 1] - segment.pts[low]))
-
-
-class _AuxSource:
-    """The source's audio/subtitle streams, copied into ``out`` as packets, advanced lazily."""
-
-    def __init__(self, source, encode, out) -> None:
-        import av
-
-        self.input = None
-        self.map = {}
-        self.pending = None
-        if source is None or not (encode.copy_audio or encode.copy_subtitles):
-            return
-        self.input = av.open(str(source))
-        wanted = (list(self.input.streams.audio) if encode.copy_audio else []) + \
-                 (list(self.input.streams.subtitles) if encode.copy_subtitles else [])
-        for stream in wanted:
-            name = stream.codec_context.name if stream.codec_context else stream.codec.name
-            if name in out.supported_codecs:
-                self.map[stream.index] = out.add_stream_from_template(stream)
-        self.packets = (p for p in self.input.demux(*[s for s in self.input.streams if s.index in self.map])
-                        if p.dts is not None or p.pts is not None) if self.map else iter(())
-        self.out = out
-
-    def mux_until(self, until: float | None) -> None:
-        if not self.map:
-            return
-        while True:
-            if self.pending is None:
-                self.pending = next(self.packets, None)
-                if self.pending is None:
-                    return
-            packet = self.pending
-            ts = packet.dts if packet.dts is not None else packet.pts
-            if until is not None and float(ts * packet.time_base) > until:
-                return
-            packet.stream = self.map[packet.stream_index]
-            self.out.mux(packet)
-            self.pending = None
-
-    def __enter__(self) -> "_AuxSource":
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        if self.input is not None:
-            self.input.close()
-        return False
 
 
 def segment_dir(output: str | Path) -> Path:

@@ -20,17 +20,17 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import av
 import cv2
 import numpy as np
 
 from memovid.errors import InputError, OutputError, RunError
-from memovid.log import logger
 from memovid.video import imageseq
 from memovid.video.frame import Frame
 from memovid.video.options import DEFAULT_FPS, EncodeOptions
+from memovid.video.passthrough import StreamCopier
 from memovid.video.probe import open_input, video_stream_of
 
 # Colour matrices swscale can convert with, by FFmpeg's AVColorSpace number (smpte170m -> bt601).
@@ -102,7 +102,7 @@ class VideoWriter:
         self._last_time: float | None = None
         self._sequence: imageseq.SequenceWriter | None = None
         self._out: av.container.OutputContainer | None = None
-        self._aux_in: av.container.InputContainer | None = None
+        self._aux: StreamCopier | None = None
         self._closed = False
         if options.spec.image_sequence:
             self._sequence = imageseq.SequenceWriter(self.target, overwrite)
@@ -134,37 +134,11 @@ class VideoWriter:
                         "primaries": src.codec_context.color_primaries,
                         "trc": src.codec_context.color_trc,
                     }
-            self._aux = self._open_aux()
+            self._aux = StreamCopier(self.source, self._out, audio=self.options.copy_audio,
+                                     subtitles=self.options.copy_subtitles, target=self.target)
         except BaseException:
             self._discard()
             raise
-
-    def _open_aux(self) -> Iterator[av.Packet] | None:
-        """Output streams copied from the source, and the lazy demux that feeds them."""
-        if self.source is None or not (self.options.copy_audio or self.options.copy_subtitles):
-            return None
-        self._aux_in = av.open(str(self.source))
-        wanted = []
-        if self.options.copy_audio:
-            wanted += list(self._aux_in.streams.audio)
-        if self.options.copy_subtitles:
-            wanted += list(self._aux_in.streams.subtitles)
-        self._aux_map = {}
-        supported = self._out.supported_codecs
-        for stream in wanted:
-            name = stream.codec_context.name if stream.codec_context else stream.codec.name
-            if name not in supported:
-                logger.warning("%s: %s stream %d (%s) cannot be stored in this container; not copied",
-                               self.target, stream.type, stream.index, name)
-                continue
-            self._aux_map[stream.index] = self._out.add_stream_from_template(stream)
-        if not self._aux_map:
-            self._aux_in.close()
-            self._aux_in = None
-            return None
-        self._pending: av.Packet | None = None
-        selected = [s for s in self._aux_in.streams if s.index in self._aux_map]
-        return (p for p in self._aux_in.demux(*selected) if p.dts is not None or p.pts is not None)
 
     def _open_video(self, frame: Frame) -> None:
         height, width = frame.image.shape[:2]
@@ -227,24 +201,7 @@ class VideoWriter:
             raise RunError(f"{self.target}: encoder failed at frame {frame.index} ({error})") from None
         self.frames += 1
         self._last_time = float(av_frame.pts * self._time_base)
-        self._mux_aux(self._last_time + _AUX_LEAD)
-
-    def _mux_aux(self, until: float | None) -> None:
-        """Copy source packets whose time is before ``until`` seconds (all of them when None)."""
-        if self._aux is None:
-            return
-        while True:
-            if self._pending is None:
-                self._pending = next(self._aux, None)
-                if self._pending is None:
-                    return
-            packet = self._pending
-            ts = packet.dts if packet.dts is not None else packet.pts
-            if until is not None and float(ts * packet.time_base) > until:
-                return
-            packet.stream = self._aux_map[packet.stream_index]
-            self._out.mux(packet)
-            self._pending = None
+        self._aux.mux_until(self._last_time + _AUX_LEAD)
 
     # -- finishing -----------------------------------------------------------------------------
 
@@ -261,14 +218,13 @@ class VideoWriter:
         else:
             try:
                 self._out.mux(self._video.encode())
-                self._mux_aux(None)
+                self._aux.mux_until(None)
                 self._out.close()
             except av.error.FFmpegError as error:
                 self._discard()
                 raise RunError(f"{self.target}: encoder failed while finishing ({error})") from None
             finally:
-                if self._aux_in is not None:
-                    self._aux_in.close()
+                self._aux.close()
             os.replace(self.temp, self.target)
         duration = self._last_time + float(1 / self._rate) if self._last_time is not None else None
         return WriteResult(self.frames, time.perf_counter() - self._started, self.target, duration)
@@ -279,7 +235,9 @@ class VideoWriter:
         if self._sequence is not None:
             self._sequence.discard()
             return
-        for container in (self._out, self._aux_in):
+        if self._aux is not None:
+            self._aux.close()
+        for container in (self._out,):
             if container is not None:
                 try:
                     container.close()
