@@ -223,7 +223,7 @@ class _Timeline:
         return self.scene_of_shot[self.shot], self.shot, index == shots[self.shot].start, in_transition
 
 
-def _feature_table(model, analysis: Analysis, config: ColorizeConfig):
+def _feature_table(model, analysis: Analysis):
     """(scene -> feature (d,)) tensors and the fallback for a scene with no vote (the memory's mean)."""
     values = model.memory.values
     filled = model.memory.filled
@@ -247,7 +247,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     upsample = UPSAMPLERS[config.upsample]
     smoother = make_smoother(temporal)
     timeline = _Timeline(analysis.table)
-    scene_features, fallback = _feature_table(model, analysis, config)
+    scene_features, fallback = _feature_table(model, analysis)
     values = model.memory.values
     guide, guide_shot = KeyframeGuide(), -1
     done = 0
