@@ -10,6 +10,7 @@ Every method gets the same keyframes:
   nearest copy     the nearest keyframe's ab, pixel for pixel
   no-memory        memovid's pipeline with the memory removed (the paper's Res-cGAN ablation)
   memovid          the full pipeline (memory + per-scene voting + same-shot motion guidance + smoothing)
+  memovid, smoothing off   the same model with --temporal off (issue 6: what smoothing buys and costs)
 
 Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
 next to a plain decode+encode of the same clip in this process.
@@ -34,6 +35,7 @@ from memovid.colorize import colorize
 from memovid.config import ColorizeConfig, TrainConfig
 from memovid.metrics import evaluate
 from memovid.scenes import split_file
+from memovid.temporal import TemporalConfig
 from memovid.train import train
 from memovid.video import read_frames, transcode, write_video
 from memovid.video.frame import Frame
@@ -106,7 +108,11 @@ def run_clip(name: str, steps: int, work: Path) -> list[dict]:
             out = work / f"{name}_{method}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
-        print(_markdown(rows[-5:]), flush=True)
+        # Issue 6's question on the same model: what does the temporal smoothing buy, and at what cost?
+        out = work / f"{name}_memovid_still.mkv"
+        result = colorize(gray, model, out, scenes=table, overwrite=True, temporal=TemporalConfig(mode="off"))
+        rows.append(_row(name, setting, "memovid, smoothing off", evaluate(out, source), (trained, result.fps)))
+        print(_markdown(rows[-6:]), flush=True)
     return rows
 
 
@@ -137,8 +143,6 @@ def speed_720p(work: Path, model: Path) -> str:
     t_plain = time.perf_counter() - t0
     rows = []
     for temporal in ("flow", "ema", "off"):
-        from memovid.temporal import TemporalConfig
-
         t0 = time.perf_counter()
         result = colorize(clip, model, work / f"speed_{temporal}.mp4", temporal=TemporalConfig(mode=temporal),
                           config=ColorizeConfig(), overwrite=True)
@@ -152,7 +156,7 @@ def speed_720p(work: Path, model: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--clips", default="tupi_example,renpy_oa4_launch")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -231,57 +231,128 @@ def _feature_table(model, analysis: Analysis):
     return [values[c.slot] if c is not None else fallback for c in analysis.choices], fallback
 
 
+MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
+
+
 def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int, int],
           config: ColorizeConfig, temporal, encode, overwrite: bool, total: int | None,
           progress: ProgressFn = no_progress) -> int:
     """Pass 2 (see module doc). Returns the number of frames written."""
     import torch
 
-    from memovid.color.lab import L_from_rgb8, lab_to_rgb8
-    from memovid.flow import l_to_l8
-    from memovid.guide import KeyframeGuide
+    from memovid.color.lab import lab_to_rgb8
     from memovid.temporal import make_smoother
     from memovid.upsample import UPSAMPLERS
     from memovid.video import open_writer, read_frames
 
     upsample = UPSAMPLERS[config.upsample]
     smoother = make_smoother(temporal)
-    timeline = _Timeline(analysis.table)
     scene_features, fallback = _feature_table(model, analysis)
     values = model.memory.values
-    guide, guide_shot = KeyframeGuide(), -1
     done = 0
     frames = read_frames(input, mode="rgb", prefetch=4)
     with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
-        for batch in _batches(frames, config.batch_size):
-            L_full = [L_from_rgb8(f.image) for f in batch]                      # (H, W) in [0, 100]
-            if done == 0:
-                _warn_if_colour(batch[0].image, input)
-            L_small = [cv2.resize(L, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) for L in L_full]
-            where = [timeline.at(f.index) for f in batch]
-            features, guides = [], []
-            for f, (scene, shot, _, _), L in zip(batch, where, L_small):
-                if config.retrieval == "frame" and f.index < len(analysis.frame_top1):
-                    slot = int(analysis.frame_top1[f.index])
+        for batch in _batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
+                              config.batch_size):
+            features = []
+            for item in batch:
+                if config.retrieval == "frame" and item.frame.index < len(analysis.frame_top1):
+                    slot = int(analysis.frame_top1[item.frame.index])
                     features.append(values[slot] if slot >= 0 else fallback)
                 else:
-                    features.append(scene_features[scene] if scene < len(scene_features) else fallback)
-                if shot != guide_shot:
-                    guide, guide_shot = _shot_guide(analysis, shot, shape) if config.guidance else KeyframeGuide(), shot
-                guides.append(guide.guide_for(f.index, l_to_l8(L)))
+                    features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
+            guides = [item.guide for item in batch]
             with torch.inference_mode():
-                ab = model.colorize(_L_tensor(L_small, model.device), torch.stack(features).to(model.device),
-                                    _guide_tensor(guides, shape, model.device))
+                ab = model.colorize(_L_tensor([item.L_small for item in batch], model.device),
+                                    torch.stack(features).to(model.device), _guide_tensor(guides, shape, model.device))
             ab = ab.float().permute(0, 2, 3, 1).cpu().numpy()                   # (B, h, w, 2), Lab units
-            for i, frame in enumerate(batch):
-                _, _, shot_start, in_transition = where[i]
-                smooth = smoother.process(L_small[i], ab[i], shot_start=shot_start, in_transition=in_transition)
-                ab_full = upsample(smooth, L_small[i], L_full[i])
-                rgb = lab_to_rgb8(np.concatenate([L_full[i][..., None], ab_full], axis=2))
-                writer.write(frame.with_image(rgb))
+            for item, painted in zip(batch, ab):
+                painted = _trust_guide(painted, item.guide)
+                smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
+                                          in_transition=item.in_transition)
+                ab_full = upsample(smooth, item.L_small, item.L_full)
+                rgb = lab_to_rgb8(np.concatenate([item.L_full[..., None], ab_full], axis=2))
+                writer.write(item.frame.with_image(rgb))
             done += len(batch)
             progress("colorizing", done, total)
     return done
+
+
+@dataclass
+class _Item:
+    """One frame on its way through pass 2."""
+
+    frame: object
+    L_full: np.ndarray          # (H, W) float32, L in [0, 100], the original resolution
+    L_small: np.ndarray         # (h, w) float32 at working size
+    scene: int
+    shot: int
+    shot_start: bool
+    in_transition: bool
+    guide: tuple | None = None  # (ab (h, w, 2) Lab units, confidence (h, w) in [0, 1]) from keyframes
+
+
+def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input: Path) -> Iterator[_Item]:
+    from memovid.color.lab import L_from_rgb8
+
+    timeline = _Timeline(analysis.table)
+    for n, f in enumerate(frames):
+        if n == 0:
+            _warn_if_colour(f.image, input)
+        L_full = L_from_rgb8(f.image)
+        L_small = cv2.resize(L_full, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        yield _Item(f, L_full, L_small, *timeline.at(f.index))
+
+
+def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
+            config: ColorizeConfig) -> Iterator[_Item]:
+    """Attaches each frame's keyframe guidance, shot by shot, in display order.
+
+    Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
+    frames back until the shot's next keyframe; a shot whose keyframes are further apart than
+    MAX_HELD frames gets direct warps instead, so memory stays bounded whatever the keyframe spacing.
+    """
+    from itertools import groupby
+
+    from memovid.flow import l_to_l8
+
+    for shot, group in groupby(items, key=lambda item: item.shot):
+        guide = _shot_guide(analysis, shot, shape) if config.guidance else None
+        if guide is None or not guide.indices:
+            yield from group
+        elif _widest_gap(analysis.table.shots[shot], guide.indices) > MAX_HELD:
+            for item in group:
+                item.guide = guide.guide_for(item.frame.index, l_to_l8(item.L_small))
+                yield item
+        else:
+            held: dict[int, _Item] = {}
+
+            def feed(group=group, held=held):
+                for item in group:
+                    held[item.frame.index] = item
+                    yield item.frame.index, l_to_l8(item.L_small)
+
+            for index, g in guide.guide_shot(feed()):
+                item = held.pop(index)
+                item.guide = g
+                yield item
+
+
+def _widest_gap(span, indices: list[int]) -> int:
+    """The most frames guide_shot would hold at once in this shot: the longest run before a keyframe."""
+    edges = [span.start - 1, *indices]
+    return max(b - a for a, b in zip(edges, edges[1:]))
+
+
+def _trust_guide(painted: np.ndarray, guide: tuple | None) -> np.ndarray:
+    """Where a keyframe's moved colour is trusted, it is the colourist's own: keep it over the generator's
+    guess in proportion to the guide's confidence (1 on the keyframe itself, falling with flow
+    reliability and distance), so a keyframe comes out as painted and its neighbours stay close to it."""
+    if guide is None:
+        return painted
+    ab, confidence = guide
+    w = confidence[..., None]
+    return w * ab + (1.0 - w) * painted
 
 
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int]):
