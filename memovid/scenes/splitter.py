@@ -128,7 +128,7 @@ class SceneSplitter:
             if self._kept is None:
                 self._kept = candidate
             elif boundary - self._kept[0] < min_len:
-                if candidate[1] > self._kept[1]:
+                if (candidate[1], candidate[2].strength) > (self._kept[1], self._kept[2].strength):
                     self._kept = candidate
             else:
                 self._close_shot(self._kept)

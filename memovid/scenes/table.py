@@ -35,6 +35,9 @@ class Transition:
     start: int
     end: int
     kind: TransitionKind
+    # How clearly the detector saw it (a cut: its change over the local baseline). Decides between two
+    # boundaries of one kind closer than min_shot_len; not part of the exported table.
+    strength: float = field(default=0.0, compare=False)
 
     @property
     def boundary(self) -> int:

@@ -64,7 +64,7 @@ class AdaptiveCutDetector(SceneDetector):
             earlier = self._thumbs.get(t - 1 - k)
             if earlier is not None and change(earlier, self._thumbs[t]) < limit:
                 return []  # t returns to a picture before a flash
-        return [Transition(t, t, "cut")]
+        return [Transition(t, t, "cut", strength=score / baseline)]
 
     def _forget(self, index: int) -> None:
         keep_thumbs = index - self.ahead - self.config.flash_frames - 2
