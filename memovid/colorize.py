@@ -16,6 +16,7 @@ Decoding runs in a background thread (bounded queue) while the model works in ba
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -23,14 +24,15 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from memovid.confidence import CONFIDENCE_FLOOR, Calibration
 from memovid.config import ColorizeConfig
 from memovid.errors import InputError
 from memovid.log import logger, warn_once
 from memovid.progress import ProgressFn, no_progress
+from memovid.representative import ShotSampler
 from memovid.retrieval import Ballot, Choice, choose
 from memovid.samples import working_shape
 
-CONFIDENCE_FLOOR = 0.6  # a scene whose frames' best memory similarity is below this needs a keyframe
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class SceneReport:
     end: int
     slot: int | None            # the memory slot whose colour feature painted the scene
     memory_scene: int | None    # the training scene that slot came from
-    confidence: float           # mean best-slot similarity of the scene's frames (-1..1)
+    confidence: float           # retrieval confidence of the scene's frames, 0..1 (memovid.confidence)
     support: float              # share of the vote the winning memory scene got (0..1)
     keyframes: int              # keyframes of this film found inside the scene (motion guidance)
 
@@ -57,6 +59,7 @@ class ColorizeResult:
     frames: int
     seconds: float
     scenes: list[SceneReport] = field(default_factory=list)
+    analysis: "Analysis | None" = field(default=None, repr=False)  # pass 1, for a report without a re-run
 
     @property
     def fps(self) -> float:
@@ -72,6 +75,12 @@ class Analysis:
     frame_top1: np.ndarray          # (frames,) int32 slot per frame, for --retrieval frame
     keyframes: dict[int, object]    # frame number -> Keyframe verified against this film
     reports: list[SceneReport]
+    frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.confidence)
+    samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
+
+    def scene_samples(self, scene: int) -> list[tuple[int, np.ndarray]]:
+        s = self.table.scenes[scene]
+        return [(i, q) for i, q in self.samples if s.start <= i < s.end]
 
 
 def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeConfig = ColorizeConfig(),
@@ -82,30 +91,17 @@ def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeCo
     temporal: memovid.temporal.TemporalConfig (default: flow smoothing). encode:
     memovid.video.EncodeOptions. scenes: a SceneTable or a scene JSON path to use instead of detection.
     """
-    from memovid.device import resolve_device
-    from memovid.model.bundle import MemoModel
-    from memovid.scenes import load_scene_table
     from memovid.temporal import TemporalConfig
-    from memovid.video import EncodeOptions, check_paths, probe
+    from memovid.video import EncodeOptions, check_paths
 
     input, output = Path(input), Path(output)
     check_paths(input, output, overwrite)
-    info = probe(input)
-    device = resolve_device(config.device)
-    if not isinstance(model, MemoModel):
-        model = MemoModel.load(model, device=device)
-    else:
-        model = model.to(device)
-    model.eval()
-    if scenes is not None and not hasattr(scenes, "scenes"):
-        scenes = load_scene_table(scenes, frames=info.frames if not info.frames_estimated else None)
-    size = config.size or int(model.metadata.get("train", {}).get("size", 256))
-    shape = working_shape(info.height, info.width, size)
     started = time.perf_counter()
+    info, model, shape, scenes = prepare(input, model, config, scenes)
     analysis = analyse(input, model, shape, config, scenes, progress)
     frames = paint(input, output, model, analysis, shape, config, temporal or TemporalConfig(),
                    encode or EncodeOptions(), overwrite, info.frames, progress)
-    return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports)
+    return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports, analysis)
 
 
 def _batches(frames: Iterator, size: int) -> Iterator[list]:
@@ -117,6 +113,24 @@ def _batches(frames: Iterator, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+def prepare(input: Path, model, config: ColorizeConfig, scenes):
+    """What pass 1 needs, shared by colorize, suggest and report: (probe info, the model on its
+    device in eval mode, the working shape (h, w), a SceneTable or None to detect)."""
+    from memovid.device import resolve_device
+    from memovid.model.bundle import MemoModel
+    from memovid.scenes import load_scene_table
+    from memovid.video import probe
+
+    info = probe(input)
+    device = resolve_device(config.device)
+    model = model.to(device) if isinstance(model, MemoModel) else MemoModel.load(model, device=device)
+    model.eval()
+    if scenes is not None and not hasattr(scenes, "scenes"):
+        scenes = load_scene_table(scenes, frames=info.frames if not info.frames_estimated else None)
+    size = config.size or int(model.metadata.get("train", {}).get("size", 256))
+    return info, model, working_shape(info.height, info.width, size), scenes
 
 
 def _L_tensor(L_list: list[np.ndarray], device):
@@ -140,10 +154,11 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     memory = model.memory
     k = min(model.config.memory.k_for(model.config.feature), max(1, int(memory.filled.sum())))
     store = KeyframeStore.from_model(model)
-    shot_ballots: list[tuple[int, Ballot]] = []
-    ballot, shot_start = Ballot(), 0
+    votes = _Votes(splitter.latency if splitter is not None else 0)
     starts = {shot.start for shot in table.shots} if table is not None else set()
     top1: list[np.ndarray] = []
+    similarity: list[np.ndarray] = []
+    sampler, samples = ShotSampler(), []
     verified: dict[int, object] = {}
     done = 0
     frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4)
@@ -154,25 +169,39 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             found = memory.retrieve(q, k)
         slots = found.slots.cpu().numpy()
         sims = found.similarities.float().cpu().numpy()
+        queries = q.float().cpu().numpy()
         for i, frame in enumerate(batch):
-            closed = splitter.feed(frame) if splitter is not None else (frame.index in starts and frame.index > 0)
+            votes.add(frame.index, slots[i], sims[i])
+            if splitter is not None:
+                closed = [shot.end for shot in splitter.feed(frame)]
+            else:
+                closed = [frame.index] if frame.index in starts and frame.index > 0 else []
+            for boundary in closed:
+                votes.close_at(boundary)
+            votes.settle(frame.index)
             if closed:
-                shot_ballots.append((shot_start, ballot))
-                ballot, shot_start = Ballot(), frame.index
-            ballot.add(slots[i], sims[i])
+                samples += sampler.samples
+                sampler = ShotSampler()
+            sampler.add(frame.index, queries[i])
             keyframe = store.by_frame.get(frame.index)
             if keyframe is not None and keyframe.matches(l_to_l8(Ls[i])):
                 verified[frame.index] = keyframe
         top1.append(slots[:, 0].astype(np.int32))
+        similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
         done += len(batch)
         progress("analysing", done, None)
     if done == 0:
         raise InputError(f"{input}: no frames could be decoded")
-    shot_ballots.append((shot_start, ballot))
+    samples += sampler.samples
     if splitter is not None:
-        table = splitter.finish()
+        table = splitter.finish()  # the boundaries of the film's last latency frames are known only now
+        for shot in table.shots[1:]:
+            if shot.start > votes.start:
+                votes.close_at(shot.start)
+    shot_ballots = votes.finish()
     ballots = _per_shot(shot_ballots, table)
     scene_ids = memory.scene_ids.cpu().numpy()
+    calibration = Calibration.from_model(model)
     choices, reports = [], []
     for s, scene in enumerate(table.scenes):
         merged = Ballot()
@@ -181,12 +210,49 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
         choice = choose(merged, scene_ids)
         choices.append(choice)
         reports.append(SceneReport(s, scene.start, scene.end, choice and choice.slot,
-                                   choice and choice.memory_scene, merged.confidence,
+                                   choice and choice.memory_scene, calibration(merged.confidence),
                                    choice.support if choice else 0.0,
                                    sum(scene.start <= f < scene.end for f in verified)))
     if verified:
         logger.info("%d keyframes of the model are frames of %s: their colour follows the motion", len(verified), input.name)
-    return Analysis(table, choices, np.concatenate(top1), verified, reports)
+    return Analysis(table, choices, np.concatenate(top1), verified, reports, calibration(np.concatenate(similarity)),
+                    samples)
+
+
+class _Votes:
+    """Each frame's top-k vote goes to the ballot of its shot, once that shot is certain.
+
+    The splitter reports a boundary up to ``latency`` frames after it; votes wait in a queue of at
+    most that many frames, so a late-detected cut never hands one shot's frames to the other.
+    """
+
+    def __init__(self, latency: int) -> None:
+        self.latency = latency
+        self.pending: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        self.ballot, self.start = Ballot(), 0
+        self.closed: list[tuple[int, Ballot]] = []  # (shot start, ballot)
+
+    def add(self, index: int, slots: np.ndarray, similarities: np.ndarray) -> None:
+        self.pending.append((index, slots, similarities))
+
+    def close_at(self, boundary: int) -> None:
+        """A shot ended before frame ``boundary``."""
+        self._flush(boundary)
+        self.closed.append((self.start, self.ballot))
+        self.ballot, self.start = Ballot(), boundary
+
+    def settle(self, index: int) -> None:
+        """Frames older than the splitter's latency can only be in the open shot."""
+        self._flush(index - self.latency + 1)
+
+    def finish(self) -> list[tuple[int, Ballot]]:
+        self._flush(None)
+        return self.closed + [(self.start, self.ballot)]
+
+    def _flush(self, before: int | None) -> None:
+        while self.pending and (before is None or self.pending[0][0] < before):
+            _, slots, similarities = self.pending.popleft()
+            self.ballot.add(slots, similarities)
 
 
 def _per_shot(ballots: list[tuple[int, Ballot]], table) -> list[Ballot]:

@@ -160,14 +160,24 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
 
     from memovid.color.lab import rgb8_to_lab
 
+    from memovid.confidence import METADATA_KEY, yardstick
+
     if fresh:
         model.memory.resize_(model.memory.size)
     model.eval()
+    queries = []
     with torch.inference_mode():
         for sample in samples:
             lab = torch.from_numpy(rgb8_to_lab(sample.rgb)).permute(2, 0, 1)[None].to(model.device)
             L, ab = lab[:, :1], lab[:, 1:]
-            model.memory.update(model.query(L), model.feature.compute(ab, L), sample.scene)
+            q = model.query(L)
+            model.memory.update(q, model.feature.compute(ab, L), sample.scene)
+            queries.append(q[0].float().cpu().numpy())
+    # The yardstick of retrieval confidence (memovid.confidence), measured with the final query net.
+    keys = model.memory.keys[model.memory.filled].float().cpu().numpy()
+    scale = yardstick(np.stack(queries), [s.scene for s in samples], keys) if queries else None
+    if scale is not None:
+        model.metadata = {**model.metadata, METADATA_KEY: {"scale": scale, "frames": len(queries)}}
 
 
 def store_keyframes(model, samples: list[Sample]) -> None:
