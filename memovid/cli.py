@@ -249,10 +249,12 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
 @click.option("--codec", type=click.Choice(list(CODECS)), default=default(EncodeOptions, "codec"), show_default=True)
 @click.option("--crf", type=click.IntRange(0, 51), default=None)
+@click.option("--report", "report_path", type=existing, default=None,
+              help="Also write an HTML report (scenes, palettes, confidence) to this file.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def colorize(session: Session, input: Path, model_path: Path, output: Path, device, batch_size, size, retrieval,
-             temporal, no_guidance, scenes_file, codec, crf, overwrite) -> None:
+             temporal, no_guidance, scenes_file, codec, crf, report_path, overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
     from memovid.colorize import colorize as run_colorize
     from memovid.temporal import TemporalConfig
@@ -262,10 +264,19 @@ def colorize(session: Session, input: Path, model_path: Path, output: Path, devi
                                 guidance=not no_guidance)
     except ValueError as error:
         raise InputError(str(error)) from None
+    if report_path is not None:
+        from memovid.cli_report import check_report_path
+
+        check_report_path(report_path, overwrite)
     with session.progress() as progress:
         result = run_colorize(input, model_path, output, config=config, temporal=TemporalConfig(mode=temporal),
                               encode=EncodeOptions(codec=codec, crf=crf), scenes=scenes_file,
                               overwrite=overwrite, progress=progress)
+        if report_path is not None:
+            from memovid.cli_report import write_report
+
+            write_report(result.output, report_path, input=input, model=model_path, analysis=result.analysis,
+                         overwrite=overwrite, config=config, progress=progress)
     if not session.quiet:
         from memovid.ui import err, render_scene_reports
 
@@ -299,6 +310,11 @@ from memovid.cli_batch import batch as _batch_command, run as _run_command  # no
 
 cli.add_command(_run_command)
 cli.add_command(_batch_command)
+
+from memovid.cli_report import report as _report_command, suggest as _suggest_command  # noqa: E402
+
+cli.add_command(_report_command)
+cli.add_command(_suggest_command)
 
 
 def main(argv: list[str] | None = None) -> None:
