@@ -265,7 +265,7 @@ def colorize(session: Session, input: Path, model_path: Path, output: Path, devi
     except ValueError as error:
         raise InputError(str(error)) from None
     if report_path is not None:
-        from memovid.cli_report import check_report_path
+        from memovid.report import check_report_path
 
         check_report_path(report_path, overwrite)
     with session.progress() as progress:
@@ -273,7 +273,7 @@ def colorize(session: Session, input: Path, model_path: Path, output: Path, devi
                               encode=EncodeOptions(codec=codec, crf=crf), scenes=scenes_file,
                               overwrite=overwrite, progress=progress)
         if report_path is not None:
-            from memovid.cli_report import write_report
+            from memovid.report import write_report
 
             write_report(result.output, report_path, input=input, model=model_path, analysis=result.analysis,
                          overwrite=overwrite, config=config, progress=progress)
@@ -300,7 +300,7 @@ def demo(session: Session, folder: Path, steps: int | None, device: str, overwri
     from memovid.ui import out
 
     out.print(f"demo in {result.folder}: {result.scenes} scenes")
-    for name in ("bw.mp4", "colour.mp4", "side_by_side.mp4", "demo.memo"):
+    for name in ("bw.mp4", "colour.mp4", "side_by_side.mp4", "report.html", "demo.memo"):
         out.print(f"  {result.files[name]}")
     out.print("  " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.figures.items()))
 

@@ -11,31 +11,7 @@ import click
 
 from memovid.cli import Session, default, existing, pass_session
 from memovid.config import ColorizeConfig, DEVICES
-
-
-def write_report(coloured: Path, html: Path, *, input=None, reference=None, model=None, analysis=None,
-                 scenes=None, overwrite: bool = False, config: ColorizeConfig = ColorizeConfig(),
-                 progress=None) -> Path:
-    """Gather and draw a report; the HTML file appears only when complete."""
-    from memovid.report.gather import files_folder, gather
-    from memovid.report.html import render
-
-    check_report_path(html, overwrite)
-    kwargs = {"progress": progress} if progress is not None else {}
-    data = gather(coloured, html, input=input, reference=reference, model=model, analysis=analysis,
-                  scenes=scenes, config=config, model_name=None if model is None else str(model), **kwargs)
-    files_folder(html).mkdir(exist_ok=True)
-    return render(data, html)
-
-
-def check_report_path(html: Path, overwrite: bool) -> None:
-    """Refuse a report path before any work, not after an hour of colorizing."""
-    from memovid.errors import OutputError
-
-    if html.exists() and not overwrite:
-        raise OutputError(f"{html} exists; use --overwrite to replace it")
-    if not html.parent.is_dir():
-        raise OutputError(f"{html}: folder {html.parent} does not exist")
+from memovid.report import write_report
 
 
 @click.command()

@@ -19,7 +19,7 @@ from memovid.config import ColorizeConfig, TrainConfig
 from memovid.errors import OutputError
 from memovid.progress import ProgressFn, no_progress
 
-DEMO_STEPS = 400            # enough for the cartoon's flat colours; a few CPU minutes
+DEMO_STEPS = 150            # the keyframes carry the colour along the motion; a few CPU minutes
 KEYFRAME_EVERY = 13         # frames between painted keyframes (a colourist's few per shot)
 
 
@@ -32,12 +32,16 @@ class DemoResult:
 
 
 def run_demo(folder: str | Path, *, steps: int = DEMO_STEPS, device: str = "auto", overwrite: bool = False,
-             progress: ProgressFn = no_progress) -> DemoResult:
-    """Run the demo into ``folder`` (created; refused when it holds a previous demo unless overwrite)."""
+             spec=None, progress: ProgressFn = no_progress) -> DemoResult:
+    """Run the demo into ``folder`` (created; refused when it holds a previous demo unless overwrite).
+
+    spec: the memovid.synth.CartoonSpec to draw (default: three scenes at 320x240).
+    """
     import cv2
 
     from memovid.colorize import colorize
     from memovid.metrics import evaluate
+    from memovid.report import write_report
     from memovid.scenes import split_file
     from memovid.synth import CartoonSpec, cartoon_frames
     from memovid.textout import write_text
@@ -47,11 +51,11 @@ def run_demo(folder: str | Path, *, steps: int = DEMO_STEPS, device: str = "auto
 
     folder = Path(folder)
     files = {name: folder / name for name in ("original.mp4", "bw.mp4", "scenes.json", "keyframes", "demo.memo",
-                                               "colour.mp4", "side_by_side.mp4", "eval.json")}
+                                               "colour.mp4", "side_by_side.mp4", "eval.json", "report.html")}
     if any(p.exists() for p in files.values()) and not overwrite:
         raise OutputError(f"{folder} already holds a demo; use --overwrite or another -o folder")
     folder.mkdir(parents=True, exist_ok=True)
-    spec = CartoonSpec()
+    spec = spec or CartoonSpec()
     fps = spec.fps
     options = dict(fps=fps, overwrite=True)
 
@@ -77,8 +81,11 @@ def run_demo(folder: str | Path, *, steps: int = DEMO_STEPS, device: str = "auto
           overwrite=True, progress=progress)
 
     # 4. Colorize, compare, and show.
-    colorize(files["bw.mp4"], files["demo.memo"], files["colour.mp4"], config=ColorizeConfig(device=device),
-             scenes=table, overwrite=True, progress=progress)
+    result = colorize(files["bw.mp4"], files["demo.memo"], files["colour.mp4"], config=ColorizeConfig(device=device),
+                      scenes=table, overwrite=True, progress=progress)
+    write_report(files["colour.mp4"], files["report.html"], input=files["bw.mp4"], reference=files["original.mp4"],
+                 model=files["demo.memo"], analysis=result.analysis, overwrite=True,
+                 config=ColorizeConfig(device=device), progress=progress)
     report = evaluate(files["colour.mp4"], files["original.mp4"], progress=progress)
     write_text(files["eval.json"], json.dumps(report.to_dict(), indent=2), overwrite=True)
     panels = zip(read_frames(files["bw.mp4"]), read_frames(files["colour.mp4"]), read_frames(files["original.mp4"]))
