@@ -10,6 +10,7 @@ Every method gets the same keyframes:
   nearest copy     the nearest keyframe's ab, pixel for pixel
   no-memory        memovid's pipeline with the memory removed (the paper's Res-cGAN ablation)
   memovid          the full pipeline (memory + per-scene voting + same-shot motion guidance + smoothing)
+  memovid, memory only     the same model with --no-guidance: the memory's colour feature alone
   memovid, smoothing off   the same model with --temporal off (issue 6: what smoothing buys and costs)
 
 Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
@@ -108,11 +109,14 @@ def run_clip(name: str, steps: int, work: Path) -> list[dict]:
             out = work / f"{name}_{method}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
-        # Issue 6's question on the same model: what does the temporal smoothing buy, and at what cost?
-        out = work / f"{name}_memovid_still.mkv"
-        result = colorize(gray, model, out, scenes=table, overwrite=True, temporal=TemporalConfig(mode="off"))
-        rows.append(_row(name, setting, "memovid, smoothing off", evaluate(out, source), (trained, result.fps)))
-        print(_markdown(rows[-6:]), flush=True)
+        # The same model down its other paths: memory only (no same-shot keyframe guidance), and issue
+        # 6's question: what does the temporal smoothing buy, and at what cost?
+        for method, kwargs in (("memovid, memory only (no guidance)", {"config": ColorizeConfig(guidance=False)}),
+                               ("memovid, smoothing off", {"temporal": TemporalConfig(mode="off")})):
+            out = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
+            result = colorize(gray, model, out, scenes=table, overwrite=True, **kwargs)
+            rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
+        print(_markdown(rows[-7:]), flush=True)
     return rows
 
 
