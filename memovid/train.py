@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from memovid import __version__
+from memovid import __version__, checkpoint
 from memovid.config import TrainConfig
 from memovid.errors import InputError, OutputError
 from memovid.log import logger
@@ -114,26 +114,31 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
     logger.info("training on %d frames from %d scenes, %s", len(samples), len({s.scene for s in samples}),
                 f"{steps} steps" if steps else f"{config.minutes} minutes")
 
+    if resume and not checkpoint.restore(model, trainer, model.metadata.get("checkpoint", {}), rng):
+        logger.warning("%s predates saved optimiser state: resuming with fresh Adam moments", ckpt.name)
     batches = _Batches(samples, config, model.config.batch_size, rng)
     losses: dict[str, float] = {}
     deadline = started + config.minutes * 60 if config.minutes else None
     step = start_step
+    random_state = checkpoint.capture(rng)  # before the next batch is drawn: what a resume starts from
     try:
         while (steps is None or step < steps) and (deadline is None or time.perf_counter() < deadline):
             L, ab, scene_ids, guide = batches.next(device)
             losses = trainer.step(L, ab, scene_ids, guide=guide)
             step += 1
+            random_state = checkpoint.capture(rng)
             progress("training", step, steps)
             if step % config.checkpoint_every == 0:
-                _save(model, ckpt, step, config, tables, inputs, checkpoint=True)
+                _save(model, ckpt, step, config, tables, inputs, checkpoint=checkpoint.store(model, trainer, random_state))
     except KeyboardInterrupt:
-        _save(model, ckpt, step, config, tables, inputs, checkpoint=True)
+        _save(model, ckpt, step, config, tables, inputs, checkpoint=checkpoint.store(model, trainer, random_state))
         logger.warning("interrupted at step %d; run again with --resume to continue", step)
         raise
 
+    checkpoint.clear(model)
     write_samples(model, samples, fresh=not update)
     store_keyframes(model, samples)
-    _save(model, model_path, step, config, tables, inputs, checkpoint=False)
+    _save(model, model_path, step, config, tables, inputs, checkpoint=None)
     ckpt.unlink(missing_ok=True)
     return TrainResult(model_path, len(samples), len({s.scene for s in samples}), step,
                        time.perf_counter() - started, losses, start_step)
@@ -194,15 +199,16 @@ def store_keyframes(model, samples: list[Sample]) -> None:
     store.into_model(model)
 
 
-def _save(model, path: Path, step: int, config: TrainConfig, tables: list, inputs, *, checkpoint: bool) -> None:
-    """Save the model, or a resumable checkpoint. Provenance accumulates over --update runs."""
+def _save(model, path: Path, step: int, config: TrainConfig, tables: list, inputs, *, checkpoint: dict | None) -> None:
+    """Save the model, or a resumable checkpoint (``checkpoint``: the JSON training state of
+    memovid.checkpoint.store). Provenance accumulates over --update runs."""
     run = {"memovid": __version__, "inputs": [str(p) for p in inputs], "tables": tables, "steps": step,
            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     history = [h for h in model.metadata.get("history", []) if h.get("time") != run["time"]]
     metadata = {**model.metadata, "train": {**asdict(config), "steps_done": step}, "history": history + [run]}
     metadata.pop("checkpoint", None)
-    if checkpoint:
-        metadata["checkpoint"] = {"step": step}
+    if checkpoint is not None:
+        metadata["checkpoint"] = {"step": step, **checkpoint}
     model.metadata = metadata
     model.save(path, metadata=metadata)
 
