@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLES_PER_SHOT = 24
+SAMPLES_PER_SHOT = 12  # x 512 float16 = 12 KB a shot: a feature film's ~1500 shots keep 18 MB
 
 
 class ShotSampler:
@@ -23,7 +23,7 @@ class ShotSampler:
     def add(self, index: int, query: np.ndarray) -> None:
         """query: (d,) float, L2-normalised."""
         if self.seen % self.stride == 0:
-            self.samples.append((index, np.asarray(query, np.float32)))
+            self.samples.append((index, np.asarray(query, np.float16)))
             if len(self.samples) > self.limit:
                 self.samples = self.samples[::2]
                 self.stride *= 2
@@ -36,7 +36,7 @@ def representatives(samples: list[tuple[int, np.ndarray]], count: int) -> list[i
     if not samples or count < 1:
         return []
     indices = [i for i, _ in samples]
-    q = np.stack([v for _, v in samples])                                   # (n, d)
+    q = np.stack([v for _, v in samples]).astype(np.float32)                # (n, d)
     mean = q.mean(0)
     picked = [int(np.argmax(q @ mean))]
     while len(picked) < min(count, len(samples)):
