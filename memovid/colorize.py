@@ -298,6 +298,7 @@ def _feature_table(model, analysis: Analysis):
 
 
 MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
+HELD_BYTES = 512 << 20  # ... and at most this much of held full-size frames (fewer frames at 4K)
 
 
 def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int, int],
@@ -306,7 +307,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     """Pass 2 (see module doc). Returns the number of frames written."""
     import torch
 
-    from memovid.color.lab import lab_to_rgb8
+    from memovid.color.lab import L_from_rgb8, lab_to_rgb8
     from memovid.temporal import make_smoother
     from memovid.upsample import UPSAMPLERS
     from memovid.video import open_writer, read_frames
@@ -336,8 +337,9 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                 painted = _trust_guide(painted, item.guide)
                 smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
                                           in_transition=item.in_transition)
-                ab_full = upsample(smooth, item.L_small, item.L_full)
-                rgb = lab_to_rgb8(np.concatenate([item.L_full[..., None], ab_full], axis=2))
+                L_full = L_from_rgb8(item.frame.image)                         # (H, W) in [0, 100]
+                ab_full = upsample(smooth, item.L_small, L_full)
+                rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
                 writer.write(item.frame.with_image(rgb))
             done += len(batch)
             progress("colorizing", done, total)
@@ -349,7 +351,6 @@ class _Item:
     """One frame on its way through pass 2."""
 
     frame: object
-    L_full: np.ndarray          # (H, W) float32, L in [0, 100], the original resolution
     L_small: np.ndarray         # (h, w) float32 at working size
     scene: int
     shot: int
@@ -365,9 +366,8 @@ def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input
     for n, f in enumerate(frames):
         if n == 0:
             _warn_if_colour(f.image, input)
-        L_full = L_from_rgb8(f.image)
-        L_small = cv2.resize(L_full, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-        yield _Item(f, L_full, L_small, *timeline.at(f.index))
+        L_small = L_from_rgb8(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
+        yield _Item(f, L_small, *timeline.at(f.index))
 
 
 def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
@@ -376,17 +376,20 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
 
     Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
     frames back until the shot's next keyframe; a shot whose keyframes are further apart than
-    MAX_HELD frames gets direct warps instead, so memory stays bounded whatever the keyframe spacing.
+    MAX_HELD frames (or HELD_BYTES of frames) gets direct warps instead, so memory stays bounded
+    whatever the keyframe spacing and the frame size.
     """
-    from itertools import groupby
+    from itertools import chain, groupby
 
     from memovid.flow import l_to_l8
 
     for shot, group in groupby(items, key=lambda item: item.shot):
+        first = next(group)
+        group = chain([first], group)
         guide = _shot_guide(analysis, shot, shape) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
-        elif _widest_gap(analysis.table.shots[shot], guide.indices) > MAX_HELD:
+        elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
             for item in group:
                 item.guide = guide.guide_for(item.frame.index, l_to_l8(item.L_small))
                 yield item
@@ -402,6 +405,11 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
                 item = held.pop(index)
                 item.guide = g
                 yield item
+
+
+def _max_held(image: np.ndarray) -> int:
+    """Frames of this size that guide_shot may hold: MAX_HELD, fewer for large frames, never under 8."""
+    return max(8, min(MAX_HELD, HELD_BYTES // max(image.nbytes, 1)))
 
 
 def _widest_gap(span, indices: list[int]) -> int:
