@@ -12,6 +12,7 @@ Every method gets the same keyframes:
   memovid          the full pipeline (memory + per-scene voting + same-shot motion guidance + smoothing)
   memovid, memory only     the same model with --no-guidance: the memory's colour feature alone
   memovid, smoothing off   the same model with --temporal off (issue 6: what smoothing buys and costs)
+  memovid, guided-filter   the same model with --upsample guided (edge-aware) instead of bilinear
 
 Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
 next to a plain decode+encode of the same clip in this process.
@@ -112,11 +113,12 @@ def run_clip(name: str, steps: int, work: Path) -> list[dict]:
         # The same model down its other paths: memory only (no same-shot keyframe guidance), and issue
         # 6's question: what does the temporal smoothing buy, and at what cost?
         for method, kwargs in (("memovid, memory only (no guidance)", {"config": ColorizeConfig(guidance=False)}),
-                               ("memovid, smoothing off", {"temporal": TemporalConfig(mode="off")})):
+                               ("memovid, smoothing off", {"temporal": TemporalConfig(mode="off")}),
+                               ("memovid, guided-filter upsampling", {"config": ColorizeConfig(upsample="guided")})):
             out = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True, **kwargs)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
-        print(_markdown(rows[-7:]), flush=True)
+        print(_markdown(rows[-8:]), flush=True)
     return rows
 
 
@@ -160,7 +162,7 @@ def speed_720p(work: Path, model: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--clips", default="tupi_example,renpy_oa4_launch")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -246,6 +246,8 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--temporal", type=click.Choice(["flow", "ema", "off"]), default="flow", show_default=True,
               help="Chroma smoothing within shots: motion-compensated, cheap, or none.")
 @click.option("--no-guidance", is_flag=True, help="Do not warp same-shot keyframes along the motion.")
+@click.option("--upsample", type=click.Choice(["bilinear", "guided"]), default=default(ColorizeConfig, "upsample"),
+              show_default=True, help="How the working-size colour reaches full size.")
 @click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
 @click.option("--codec", type=click.Choice(list(CODECS)), default=default(EncodeOptions, "codec"), show_default=True)
 @click.option("--crf", type=click.IntRange(0, 51), default=None)
@@ -254,14 +256,14 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def colorize(session: Session, input: Path, model_path: Path, output: Path, device, batch_size, size, retrieval,
-             temporal, no_guidance, scenes_file, codec, crf, report_path, overwrite) -> None:
+             temporal, no_guidance, upsample, scenes_file, codec, crf, report_path, overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
     from memovid.colorize import colorize as run_colorize
     from memovid.temporal import TemporalConfig
 
     try:
         config = ColorizeConfig(size=size, batch_size=batch_size, device=device, retrieval=retrieval,
-                                guidance=not no_guidance)
+                                guidance=not no_guidance, upsample=upsample)
     except ValueError as error:
         raise InputError(str(error)) from None
     if report_path is not None:
