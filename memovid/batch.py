@@ -115,7 +115,7 @@ _MODELS: dict[tuple, object] = {}
 def loaded_model(path: Path, device: str):
     """The model at ``path``, loaded once per process (a batch colorizes many films with one model)."""
     from memovid.device import resolve_device
-    from memovid.model import MemoModel
+    from memovid.model.bundle import MemoModel
 
     key = (str(path), os.stat(path).st_mtime_ns, device)
     if key not in _MODELS:

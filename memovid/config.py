@@ -52,10 +52,11 @@ class ColorizeConfig:
     device: str = "auto"
     retrieval: str = "scene"        # "scene": top-k voted over the scene; "frame": the paper's per-frame top-1
     guidance: bool = True           # warp same-shot keyframes' colour along motion as the generator's prior
-    # ab to full size: "bilinear", or "guided" (fast guided filter on the original luminance). Bilinear is
-    # the default because it measured better on real footage's own chroma (benchmarks/upsample.py): an
-    # edge-aware fit imprints the luminance's grain and outlines into the colour.
-    upsample: str = "bilinear"
+    # ab to full size: "guided" (fast guided filter on the original luminance) or "bilinear". Measured two
+    # ways: end to end (benchmarks/quality.py) the guided filter gave lower CIEDE2000 (2.64 vs 2.74 on
+    # tupi), because the painted working-size ab bleeds over outlines and the filter snaps it back; on a
+    # frame's own true chroma (benchmarks/upsample.py) bilinear is better. What users get is the first.
+    upsample: str = "guided"
 
     def __post_init__(self) -> None:
         _check_device(self.device)
