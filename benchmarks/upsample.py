@@ -51,8 +51,8 @@ def joint_bilateral(ab: np.ndarray, L_small: np.ndarray, L_full: np.ndarray, sig
 
 
 METHODS = {
-    "bilinear (memovid default)": bilinear_upsample,
-    "guided filter r2 eps1e-4 (--upsample guided)": guided_upsample,
+    "bilinear (--upsample bilinear)": bilinear_upsample,
+    "guided filter r2 eps1e-4 (memovid default)": guided_upsample,
     "guided filter r1 eps1e-4": lambda ab, s, f: guided_upsample(ab, s, f, UpsampleConfig(radius=1, eps=1e-4)),
     "guided filter r1 eps1e-3": lambda ab, s, f: guided_upsample(ab, s, f, UpsampleConfig(radius=1, eps=1e-3)),
     "joint bilateral 2x2": joint_bilateral,
