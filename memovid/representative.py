@@ -14,16 +14,19 @@ SAMPLES_PER_SHOT = 12  # x 512 float16 = 12 KB a shot: a feature film's ~1500 sh
 
 
 class ShotSampler:
-    """Evenly spread (frame index, query) samples of one shot, at most ``limit`` of them."""
+    """Evenly spread (frame index, vector) samples of one shot, at most ``limit`` of them.
 
-    def __init__(self, limit: int = SAMPLES_PER_SHOT) -> None:
-        self.limit, self.stride, self.seen = limit, 1, 0
+    Also keeps train's candidate thumbnails (memovid.samples); ``dtype`` is what they are stored as.
+    """
+
+    def __init__(self, limit: int = SAMPLES_PER_SHOT, dtype=np.float16) -> None:
+        self.limit, self.dtype, self.stride, self.seen = limit, dtype, 1, 0
         self.samples: list[tuple[int, np.ndarray]] = []
 
-    def add(self, index: int, query: np.ndarray) -> None:
-        """query: (d,) float, L2-normalised."""
+    def add(self, index: int, value) -> None:
+        """value: (d,) array, or a callable making it, called only for the frames kept."""
         if self.seen % self.stride == 0:
-            self.samples.append((index, np.asarray(query, np.float16)))
+            self.samples.append((index, np.asarray(value() if callable(value) else value, self.dtype)))
             if len(self.samples) > self.limit:
                 self.samples = self.samples[::2]
                 self.stride *= 2

@@ -22,6 +22,7 @@ import numpy as np
 
 from memovid.errors import InputError
 from memovid.progress import ProgressFn, no_progress
+from memovid.representative import ShotSampler
 
 THUMB = (16, 12)           # candidate signature: a tiny gray thumbnail, width x height
 CANDIDATES_PER_SHOT = 16   # kept per shot while decoding; stride doubles when full (bounded memory)
@@ -85,21 +86,9 @@ def keyframe_samples(folder: Path, size: int, scene: int, scene_of_frame=None) -
     return samples
 
 
-class _ShotCandidates:
-    """Up to CANDIDATES_PER_SHOT evenly spread (frame, thumbnail) pairs of the shot being decoded."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[int, np.ndarray]] = []
-        self.stride = 1
-
-    def offer(self, index: int, gray: np.ndarray, shot_start: int) -> None:
-        if (index - shot_start) % self.stride:
-            return
-        thumb = cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
-        self.items.append((index, thumb))
-        if len(self.items) > CANDIDATES_PER_SHOT:
-            self.items = self.items[::2]
-            self.stride *= 2
+def _thumbnail(gray: np.ndarray) -> np.ndarray:
+    """A candidate's signature: (THUMB area,) float32 gray levels."""
+    return cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
 
 
 def _spread(candidates: list[list[tuple[int, np.ndarray]]], n: int) -> list[int]:
@@ -129,20 +118,20 @@ def video_samples(path: Path, size: int, frames_per_scene: int, first_scene: int
     splitter = SceneSplitter(scene_config or SceneConfig()) if scene_table is None else None
     starts = {shot.start for shot in scene_table.shots} if scene_table is not None else set()
     kept: list[tuple[int, np.ndarray]] = []
-    shot, shot_start = _ShotCandidates(), 0
+    shot = ShotSampler(CANDIDATES_PER_SHOT, np.float32)
     frames = 0
     # Pass 1: shots (unless given), and a few candidate thumbnails per shot as the shots close.
     for frame in read_frames(path, mode="gray", max_size=size):
         frames += 1
         closed = splitter.feed(frame) if splitter is not None else (frame.index in starts and frame.index > 0)
         if closed:
-            kept += shot.items
-            shot, shot_start = _ShotCandidates(), frame.index
-        shot.offer(frame.index, frame.image, shot_start)
+            kept += shot.samples
+            shot = ShotSampler(CANDIDATES_PER_SHOT, np.float32)
+        shot.add(frame.index, lambda: _thumbnail(frame.image))
         progress("choosing frames", frames, None)
     if frames == 0:
         raise InputError(f"{path}: no frames could be decoded")
-    kept += shot.items
+    kept += shot.samples
     table = splitter.finish() if splitter is not None else scene_table
     per_shot: dict[int, list[tuple[int, np.ndarray]]] = {}
     shot_of = _ShotIndex(table.shots)
