@@ -11,8 +11,6 @@ colours come from the memory, and move with the picture through the shot.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from memovid.config import ColorizeConfig
 from memovid.errors import OutputError
 from memovid.progress import ProgressFn, no_progress
 from memovid.representative import representatives
+from memovid.textout import write_bytes, write_text
 
 MANIFEST = "suggestions.json"
 
@@ -32,7 +31,7 @@ class Suggestion:
     frame: int
     time: float                 # seconds from the start
     scene: int
-    confidence: float           # the scene's retrieval confidence (-1..1)
+    confidence: float           # the scene's retrieval confidence (0..1, memovid.confidence)
     path: str                   # the PNG written
 
 
@@ -68,8 +67,6 @@ def suggest(input: str | Path, model, output: str | Path, *, per_scene: int = 1,
         if len(found) == len(frames):
             break
     ordered = sorted(found.values(), key=lambda s: (s.confidence, s.frame))
-    from memovid.textout import write_text
-
     write_text(output / MANIFEST, json.dumps([asdict(s) for s in ordered], indent=2) + "\n", overwrite=True)
     return ordered
 
@@ -89,12 +86,7 @@ def _check_folder(output: Path, overwrite: bool) -> None:
 
 
 def _write_png(path: Path, rgb) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        if not cv2.imwrite(tmp, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-            raise OutputError(f"{path}: could not write the image")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OutputError(f"{path}: could not encode the image")
+    write_bytes(path, png.tobytes(), overwrite=True)

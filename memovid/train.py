@@ -164,7 +164,6 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
     import torch
 
     from memovid.color.lab import rgb8_to_lab
-
     from memovid.confidence import METADATA_KEY, yardstick
 
     if fresh:
