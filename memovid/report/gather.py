@@ -95,7 +95,6 @@ class _SceneAccumulator:
     psnr_sum: float = 0.0
     metric_frames: int = 0
     rgb_sum: np.ndarray = field(default_factory=lambda: np.zeros(3))
-    frames: int = 0
     ab_counts: np.ndarray = field(default_factory=lambda: np.zeros(_GRID * _GRID))
     L_sums: np.ndarray = field(default_factory=lambda: np.zeros(_GRID * _GRID))
     thumbnails: dict[str, str] = field(default_factory=dict)
@@ -122,7 +121,6 @@ def _measure(coloured: Path, input, reference, table, acc: list[_SceneAccumulato
         a.flicker.append(0.0 if previous_ab is None else ab_change(previous_ab, lab[..., 1:]))
         previous_ab = lab[..., 1:]
         a.rgb_sum += small["memovid"].reshape(-1, 3).mean(0)
-        a.frames += 1
         _count_colours(a, lab)
         if "reference" in small and small["reference"].shape == small["memovid"].shape:
             a.ciede_sum += mean_ciede2000(lab, rgb8_to_lab(small["reference"]))
@@ -198,7 +196,7 @@ def _entry(i: int, a: _SceneAccumulator, scene, analysis, model, fps: float, fol
     report = analysis.reports[i] if analysis is not None else None
     weights = _feature_weights(model, report.slot) if report is not None and report.slot is not None else None
     order = ("input", "memovid", "reference")
-    mean = a.rgb_sum / max(a.frames, 1)
+    mean = a.rgb_sum / max(len(a.flicker), 1)  # one flicker value per frame of the scene
     confidence = None
     if analysis is not None:
         confidence = _resample(analysis.frame_confidence[scene.start:scene.end], PLOT_POINTS, np.mean)
