@@ -155,7 +155,7 @@ def guidance_table(clip: Clip, every: int) -> list[tuple[str, float, float, floa
         guide = KeyframeGuide(config)
         for k in keys:
             guide.add_keyframe(k, L8[k], ab[k])
-        for t, (prior, _) in guide.guide_shot((t, L8[t]) for t in range(n)):
+        for t, (prior, *_) in guide.guide_shot((t, L8[t]) for t in range(n)):
             if t not in keys:
                 yield t, prior
 

@@ -9,7 +9,10 @@ Every method gets the same keyframes:
   global mean ab   the keyframes' mean ab everywhere
   nearest copy     the nearest keyframe's ab, pixel for pixel
   no-memory        memovid's pipeline with the memory removed (the paper's Res-cGAN ablation)
-  memovid          the full pipeline (memory + per-scene voting + same-shot motion guidance + smoothing)
+  memovid          the full pipeline (memory + per-scene voting + same-shot motion guidance + smoothing),
+                   keyframes moved at full size (colorize reads the paintings where train found them)
+  memovid, working-size keyframes  the same model with the painting folder moved away: the keyframes
+                   the model stores (working size) are all colorize has
   memovid, memory only     the same model with --no-guidance: the memory's colour feature alone
   memovid, smoothing off   the same model with --temporal off (issue 6: what smoothing buys and costs)
   memovid, bilinear        the same model with --upsample bilinear instead of the guided filter
@@ -26,6 +29,7 @@ import argparse
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -120,8 +124,23 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
             out = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True, **kwargs)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
-        print(_markdown(rows[-8:]), flush=True)
+        out = work / f"{name}_small_keys.mkv"
+        with _moved_away(folder):
+            result = colorize(gray, model, out, scenes=table, overwrite=True)
+        rows.append(_row(name, setting, "memovid, working-size keyframes", evaluate(out, source), (trained, result.fps)))
+        print(_markdown(rows[-9:]), flush=True)
     return rows
+
+
+@contextmanager
+def _moved_away(folder: Path):
+    """The keyframe paintings out of reach while the block runs (put back after, whatever happens)."""
+    away = folder.with_name(folder.name + "_away")
+    folder.rename(away)
+    try:
+        yield
+    finally:
+        away.rename(folder)
 
 
 def _row(clip, setting, method, report, timing) -> dict:

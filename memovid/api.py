@@ -55,8 +55,8 @@ class Pipeline:
                          scenes=scenes, update=update, resume=resume, overwrite=overwrite,
                          backbone_weights=backbone_weights, progress=progress)
 
-    def colorize(self, input: str | Path, model, output: str | Path, *, scenes=None, overwrite: bool = False,
-                 progress: ProgressFn = no_progress):
+    def colorize(self, input: str | Path, model, output: str | Path, *, scenes=None, keyframes=(),
+                 overwrite: bool = False, progress: ProgressFn = no_progress):
         """memovid.colorize.colorize with this pipeline's sections; ``scenes`` None: detected with the
         pipeline's scene settings (the same table a scene-parallel Ray run splits on)."""
         from memovid.colorize import colorize as run_colorize
@@ -67,7 +67,7 @@ class Pipeline:
 
             scenes = scene_table(input, s.scenes, progress)
         return run_colorize(input, model, output, config=s.colorize, temporal=s.temporal, encode=s.encode,
-                            scenes=scenes, overwrite=overwrite, progress=progress)
+                            scenes=scenes, keyframes=keyframes, overwrite=overwrite, progress=progress)
 
     def run(self, inputs: Sequence[str | Path], model: str | Path, outdir: str | Path, *, jobs: int = 1,
             executor: str = "local", address: str | None = None, progress: ProgressFn = no_progress):

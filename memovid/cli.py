@@ -249,6 +249,8 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--upsample", type=click.Choice(["bilinear", "guided"]), default=default(ColorizeConfig, "upsample"),
               show_default=True, help="How the working-size colour reaches full size.")
 @click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
+@click.option("--keyframes", "keyframe_folders", type=existing, multiple=True,
+              help="Folder of the model's keyframes painted at full size (repeatable; default: where train read them).")
 @click.option("--codec", type=click.Choice(list(CODECS)), default=default(EncodeOptions, "codec"), show_default=True)
 @click.option("--crf", type=click.IntRange(0, 51), default=None)
 @click.option("--report", "report_path", type=existing, default=None,
@@ -256,7 +258,7 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def colorize(session: Session, input: Path, model_path: Path, output: Path, device, batch_size, size, retrieval,
-             temporal, no_guidance, upsample, scenes_file, codec, crf, report_path, overwrite) -> None:
+             temporal, no_guidance, upsample, scenes_file, keyframe_folders, codec, crf, report_path, overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
     from memovid.colorize import colorize as run_colorize
     from memovid.temporal import TemporalConfig
@@ -273,7 +275,7 @@ def colorize(session: Session, input: Path, model_path: Path, output: Path, devi
     with session.progress() as progress:
         result = run_colorize(input, model_path, output, config=config, temporal=TemporalConfig(mode=temporal),
                               encode=EncodeOptions(codec=codec, crf=crf), scenes=scenes_file,
-                              overwrite=overwrite, progress=progress)
+                              keyframes=keyframe_folders, overwrite=overwrite, progress=progress)
         if report_path is not None:
             from memovid.report import write_report
 

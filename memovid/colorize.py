@@ -8,7 +8,9 @@ Two streaming passes over the film, memory flat in its length:
 2. painting, at full size: the generator paints ab at working size from the luminance, the scene's
    colour feature and, where the shot has keyframes, their motion-warped ab (memovid.guide);
    chroma is held steady within each shot (memovid.temporal), upsampled edge-aware onto the ORIGINAL
-   full-resolution luminance (grain and detail kept) and encoded with the source's sound.
+   full-resolution luminance (grain and detail kept) and encoded with the source's sound. Where a
+   keyframe's full-size painting can be read, its colour is moved at full size and kept over the
+   upsampled guess by the guide's confidence: a colourist's keyframe comes out at its own resolution.
 
 Decoding runs in a background thread (bounded queue) while the model works in batches.
 """
@@ -77,6 +79,7 @@ class Analysis:
     reports: list[SceneReport]
     frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.confidence)
     samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
+    full_size: dict[int, Path] = field(default_factory=dict)  # keyframe frame -> its full-size image
 
     def scene_samples(self, scene: int) -> list[tuple[int, np.ndarray]]:
         s = self.table.scenes[scene]
@@ -84,12 +87,14 @@ class Analysis:
 
 
 def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeConfig = ColorizeConfig(),
-             temporal=None, encode=None, scenes=None, overwrite: bool = False,
+             temporal=None, encode=None, scenes=None, keyframes=(), overwrite: bool = False,
              progress: ProgressFn = no_progress) -> ColorizeResult:
     """Colorize ``input`` with ``model`` (a MemoModel or a .memo path) into ``output``.
 
     temporal: memovid.temporal.TemporalConfig (default: flow smoothing). encode:
     memovid.video.EncodeOptions. scenes: a SceneTable or a scene JSON path to use instead of detection.
+    keyframes: folders of the model's keyframes painted at full size (named by frame number); the
+    paths the model recorded are tried too (memovid.keyframes.full_size_sources).
     """
     from memovid.temporal import TemporalConfig
     from memovid.video import EncodeOptions, check_paths
@@ -97,8 +102,17 @@ def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeCo
     input, output = Path(input), Path(output)
     check_paths(input, output, overwrite)
     started = time.perf_counter()
+    for folder in keyframes:
+        if not Path(folder).is_dir():
+            raise InputError(f"{folder}: keyframe folder does not exist")
     info, model, shape, scenes = prepare(input, model, config, scenes)
     analysis = analyse(input, model, shape, config, scenes, progress)
+    if config.guidance:
+        from memovid.keyframes import full_size_sources
+
+        analysis.full_size = full_size_sources(analysis.keyframes, [Path(k) for k in keyframes])
+        if analysis.full_size:
+            logger.info("%d of %d keyframes are moved at full size", len(analysis.full_size), len(analysis.keyframes))
     frames = paint(input, output, model, analysis, shape, config, temporal or TemporalConfig(),
                    encode or EncodeOptions(), overwrite, info.frames, progress)
     return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports, analysis)
@@ -338,7 +352,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                 smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
                                           in_transition=item.in_transition)
                 L_full = L_from_rgb8(item.frame.image)                         # (H, W) in [0, 100]
-                ab_full = upsample(smooth, item.L_small, L_full)
+                ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide)
                 rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
                 writer.write(item.frame.with_image(rgb))
             done += len(batch)
@@ -356,7 +370,7 @@ class _Item:
     shot: int
     shot_start: bool
     in_transition: bool
-    guide: tuple | None = None  # (ab (h, w, 2) Lab units, confidence (h, w) in [0, 1]) from keyframes
+    guide: object = None        # memovid.guide.Guidance from the shot's keyframes, or None
 
 
 def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input: Path) -> Iterator[_Item]:
@@ -386,7 +400,7 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     for shot, group in groupby(items, key=lambda item: item.shot):
         first = next(group)
         group = chain([first], group)
-        guide = _shot_guide(analysis, shot, shape) if config.guidance else None
+        guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
         elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
@@ -418,19 +432,33 @@ def _widest_gap(span, indices: list[int]) -> int:
     return max(b - a for a, b in zip(edges, edges[1:]))
 
 
-def _trust_guide(painted: np.ndarray, guide: tuple | None) -> np.ndarray:
+def _trust_guide(painted: np.ndarray, guide) -> np.ndarray:
     """Where a keyframe's moved colour is trusted, it is the colourist's own: keep it over the generator's
-    guess in proportion to the guide's confidence (1 on the keyframe itself, falling with flow
-    reliability and distance), so a keyframe comes out as painted and its neighbours stay close to it."""
+    guess in proportion to the flow's reliability (1 on the keyframe itself, falling at occlusions, new
+    objects and wherever the tracking fails), so a keyframe comes out as painted and its neighbours stay
+    close to it. Not by distance: a still background 100 frames from its keyframe has not changed
+    colour, and the chained flow's reliability already falls where a long track drifts."""
     if guide is None:
         return painted
-    ab, confidence = guide
-    w = confidence[..., None]
-    return w * ab + (1.0 - w) * painted
+    w = guide.trust[..., None]
+    return w * guide.ab + (1.0 - w) * painted
 
 
-def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int]):
+def _trust_full_size(ab_full: np.ndarray, guide) -> np.ndarray:
+    """The same trust at full size, where the keyframes' full-size colour was moved (see _trust_guide):
+    the upsampled guess keeps only what the keyframes do not vouch for."""
+    if guide is None or guide.full_ab is None:
+        return ab_full
+    h, w = ab_full.shape[:2]
+    trust = cv2.resize(guide.trust, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    return trust * guide.full_ab + (1.0 - trust) * ab_full
+
+
+def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
+    """The shot's keyframes at working size, with their full-size colour where it can be read (read
+    here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
     from memovid.guide import KeyframeGuide
+    from memovid.keyframes import full_size_ab
 
     guide = KeyframeGuide()
     span = analysis.table.shots[shot]
@@ -438,7 +466,8 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int]):
         if span.start <= number < span.end:
             L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
             ab = cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-            guide.add_keyframe(number, L8, ab)
+            path = analysis.full_size.get(number)
+            guide.add_keyframe(number, L8, ab, None if path is None else full_size_ab(path, keyframe, full_shape))
     return guide
 
 
@@ -451,9 +480,8 @@ def _guide_tensor(guides: list, shape: tuple[int, int], device):
     out = np.zeros((len(guides), 3, *shape), np.float32)
     for i, g in enumerate(guides):
         if g is not None:
-            ab, confidence = g
-            out[i, :2] = ab.transpose(2, 0, 1) / 110.0
-            out[i, 2] = confidence
+            out[i, :2] = g.ab.transpose(2, 0, 1) / 110.0
+            out[i, 2] = g.confidence
     return torch.from_numpy(out).to(device)
 
 

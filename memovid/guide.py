@@ -6,6 +6,10 @@ the shot onto a target frame along DIS flow computed on the luminance, blends th
 one after by temporal distance and per-pixel flow confidence, and hands the generator an ab prior with
 a confidence map (low at occlusions, new objects, and far from any keyframe).
 
+Flow is estimated at the generator's working size, but a keyframe may also carry its full-size ab
+(the colourist's own painting): it is moved along the same flow, scaled up, so the colour that reaches
+the output keeps the keyframe's full resolution instead of the working size's.
+
 Two ways in: ``guide_for`` (any frame, in any order: flow straight from each keyframe to the frame)
 and ``guide_shot`` (the frames of the shot in order: each keyframe is also carried frame to frame by
 composed flows and both estimates are blended by confidence; this follows fast small objects that one
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
+import cv2
 import numpy as np
 
 from memovid.errors import InputError
@@ -42,6 +47,38 @@ class GuideConfig:
             raise InputError(f"decay_frames must be > 0, got {self.decay_frames}")
 
 
+class Guidance(NamedTuple):
+    """The ab prior keyframes give one frame.
+
+    ab: (h, w, 2) float32 Lab units at the keyframes' (working) size.
+    confidence: (h, w) in [0, 1], the generator's guidance input: flow reliability x distance decay.
+    full_ab: (H, W, 2) float32 at full size when the keyframes carry their full-size ab, else None.
+    reliability: (h, w) in [0, 1], the flow's reliability alone: how far the moved colour can be kept
+        as it is (on the keyframe itself 1). None means the same as confidence.
+    """
+
+    ab: np.ndarray
+    confidence: np.ndarray
+    full_ab: np.ndarray | None = None
+    reliability: np.ndarray | None = None
+
+    @property
+    def trust(self) -> np.ndarray:
+        """(h, w) in [0, 1]: how much of the moved colour to keep over a guess of the frame's own."""
+        return self.confidence if self.reliability is None else self.reliability
+
+
+class _Candidate(NamedTuple):
+    """One keyframe's estimate for a target frame, not yet resampled: the field (h, w, 2) maps the
+    target's grid into the keyframe's; conf (h, w) is the flow's reliability along the way."""
+
+    key: int
+    field: np.ndarray
+    conf: np.ndarray
+    distance: float
+    decay: float
+
+
 class KeyframeGuide:
     """The colour keyframes of ONE shot, and the ab prior they give any frame of that shot.
 
@@ -55,19 +92,21 @@ class KeyframeGuide:
     def clear(self) -> None:
         """Drop all keyframes (a new shot begins)."""
         self._indices: list[int] = []  # sorted frame indices
-        self._frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # index -> (L8, ab)
+        self._frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}  # index -> (L8, ab, full ab)
+        self._full_shape: tuple[int, int] | None = None
 
     @property
     def indices(self) -> list[int]:
         """Frame indices of the keyframes held, ascending."""
         return list(self._indices)
 
-    def add_keyframe(self, index: int, L8: np.ndarray, ab: np.ndarray) -> None:
+    def add_keyframe(self, index: int, L8: np.ndarray, ab: np.ndarray, full_ab: np.ndarray | None = None) -> None:
         """Hold a keyframe of this shot.
 
         index: frame index within the film (or shot). L8: (H, W) uint8 luminance at working size.
-        ab: (H, W, 2) float, a and b in Lab units, on the same grid. A second keyframe at the same
-        index replaces the first.
+        ab: (H, W, 2) float, a and b in Lab units, on the same grid. full_ab: optional (H', W', 2) ab
+        of the same keyframe at the film's full size (one size per shot). A second keyframe at the
+        same index replaces the first.
         """
         if not isinstance(L8, np.ndarray) or L8.ndim != 2 or L8.dtype != np.uint8:
             shape, dtype = getattr(L8, "shape", None), getattr(L8, "dtype", type(L8).__name__)
@@ -76,33 +115,36 @@ class KeyframeGuide:
             raise InputError(f"keyframe ab must be (H, W, 2) matching L8 {L8.shape}, got {getattr(ab, 'shape', None)}")
         if self._frames and next(iter(self._frames.values()))[0].shape != L8.shape:
             raise InputError(f"keyframes of one shot must share a size, got {L8.shape}")
+        if full_ab is not None:
+            if not isinstance(full_ab, np.ndarray) or full_ab.ndim != 3 or full_ab.shape[2] != 2:
+                raise InputError(f"keyframe full_ab must be (H, W, 2), got {getattr(full_ab, 'shape', None)}")
+            if self._full_shape is not None and full_ab.shape[:2] != self._full_shape:
+                raise InputError(f"full-size keyframes of one shot must share a size, got {full_ab.shape[:2]}")
+            self._full_shape = full_ab.shape[:2]
+            full_ab = full_ab.astype(np.float32)
         if index not in self._frames:
             bisect.insort(self._indices, index)
-        self._frames[index] = (L8, ab.astype(np.float32))
+        self._frames[index] = (L8, ab.astype(np.float32), full_ab)
 
-    def guide_for(self, index: int, L8: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def guide_for(self, index: int, L8: np.ndarray) -> Guidance | None:
         """The ab prior for frame ``index`` of this shot, or None when the shot has no keyframe.
 
         L8: (H, W) uint8 luminance of the target frame at the keyframes' size.
-        Returns (ab (H, W, 2) float32 in Lab units, confidence (H, W) float32 in [0, 1]).
         """
         if not self._indices:
             return None
         self._check_target(L8)
         if index in self._frames:
-            ab = self._frames[index][1]
-            return ab.copy(), np.ones(L8.shape, np.float32)
-        warped = [self._warped(k, index, L8) for k in self._neighbours(index)]
-        return blend(warped)
+            return self._exact(index)
+        return self._combine([self._direct(k, index, L8) for k in self._neighbours(index)])
 
     def guide_shot(
         self, frames: Iterable[tuple[int, np.ndarray]]
-    ) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray] | None]]:
+    ) -> Iterator[tuple[int, Guidance | None]]:
         """Guidance for the frames of this shot, given and returned in display order.
 
         frames: (index, L8 (H, W) uint8 at the keyframes' size), ascending indices.
-        Yields (index, (ab (H, W, 2) float32 Lab units, confidence (H, W) in [0, 1])), or
-        (index, None) when the shot has no keyframe. Frames are held back only until the next
+        Yields (index, Guidance), or (index, None) when the shot has no keyframe. Frames are held back only until the next
         keyframe arrives (the backward chain needs it), so memory is bounded by the keyframe spacing.
         """
         if not self._indices:
@@ -120,9 +162,8 @@ class KeyframeGuide:
             if index in self._frames:
                 yield from self._finish(waiting, index)
                 waiting = []
-                key_ab = self._frames[index][1]
-                yield index, (key_ab.copy(), np.ones(L8.shape, np.float32))
-                forward = _Chain(index, key_ab)
+                yield index, self._exact(index)
+                forward = _Chain(index, L8.shape)
                 continue
             carried = None if forward is None else forward.candidate(index, self.config.decay_frames)
             if index > self._indices[-1]:  # no keyframe ahead: nothing to wait for
@@ -131,11 +172,11 @@ class KeyframeGuide:
                 waiting.append((index, L8, carried))
         yield from self._finish(waiting, None)
 
-    def _finish(self, waiting: list, next_key: int | None) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+    def _finish(self, waiting: list, next_key: int | None) -> Iterator[tuple[int, Guidance]]:
         """Adds the backward chain from ``next_key`` and the direct warps, blends, yields in order."""
         backward: list = [None] * len(waiting)
         if next_key is not None and waiting:
-            chain = _Chain(next_key, self._frames[next_key][1])
+            chain = _Chain(next_key, self._frames[next_key][0].shape)
             later = self._frames[next_key][0]
             for i in range(len(waiting) - 1, -1, -1):
                 index, L8, _ = waiting[i]
@@ -144,8 +185,8 @@ class KeyframeGuide:
                 later = L8
         for (index, L8, carried), back in zip(waiting, backward):
             candidates = [c for c in (carried, back) if c is not None]
-            candidates += [self._warped(k, index, L8) for k in self._neighbours(index)]
-            yield index, blend(candidates)
+            candidates += [self._direct(k, index, L8) for k in self._neighbours(index)]
+            yield index, self._combine(candidates)
 
     def _check_target(self, L8: np.ndarray) -> None:
         shape = self._frames[self._indices[0]][0].shape
@@ -157,11 +198,35 @@ class KeyframeGuide:
         pos = bisect.bisect(self._indices, index)
         return self._indices[max(0, pos - 1) : pos + 1]
 
-    def _warped(self, key: int, index: int, L8: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-        key_L8, key_ab = self._frames[key]
-        f, conf = flow_with_confidence(L8, key_L8, self.config.flow)
+    def _direct(self, key: int, index: int, L8: np.ndarray) -> _Candidate:
+        """The keyframe moved straight onto the target by one flow."""
+        f, conf = flow_with_confidence(L8, self._frames[key][0], self.config.flow)
         distance = abs(index - key)
-        return warp(key_ab, f), conf, float(distance), float(np.exp(-distance / self.config.decay_frames))
+        return _Candidate(key, f, conf, float(distance), float(np.exp(-distance / self.config.decay_frames)))
+
+    def _exact(self, index: int) -> Guidance:
+        _, ab, full = self._frames[index]
+        full = full if full is not None or self._full_shape is None else _resized(ab, self._full_shape)
+        ones = np.ones(ab.shape[:2], np.float32)
+        return Guidance(ab.copy(), ones, None if full is None else full.copy(), ones)
+
+    def _combine(self, candidates: list[_Candidate]) -> Guidance:
+        """Resamples each keyframe once along its field and blends them (see ``blend``); the full-size
+        ab, when the keyframes have it, goes the same way along the fields and weights scaled up."""
+        warped = [(warp(self._frames[c.key][1], c.field), c.conf, c.distance, c.decay) for c in candidates]
+        ab, confidence, reliability = blend(warped)
+        if self._full_shape is None:
+            return Guidance(ab, confidence, None, reliability)
+        size = self._full_shape
+        num = np.zeros((*size, 2), np.float32)
+        den = np.zeros(size, np.float32)
+        for c, w in zip(candidates, _weights(warped)):
+            _, small_ab, full = self._frames[c.key]
+            full = full if full is not None else _resized(small_ab, size)
+            w = _resized(w, size)
+            num += w[..., None] * warp(full, _scaled_field(c.field, size))
+            den += w
+        return Guidance(ab, confidence, num / den[..., None], reliability)
 
 
 class _Chain:
@@ -171,11 +236,10 @@ class _Chain:
     [0, 1], the product of the per-step flow confidences along the way.
     """
 
-    def __init__(self, key: int, key_ab: np.ndarray) -> None:
+    def __init__(self, key: int, shape: tuple[int, int]) -> None:
         self.key = key
-        self.key_ab = key_ab
-        self.field = np.zeros((*key_ab.shape[:2], 2), np.float32)
-        self.conf = np.ones(key_ab.shape[:2], np.float32)
+        self.field = np.zeros((*shape, 2), np.float32)
+        self.conf = np.ones(shape, np.float32)
 
     def step(self, L8: np.ndarray, from_L8: np.ndarray, config: FlowConfig) -> None:
         """Moves the chain from the frame ``from_L8`` (its current frame) to the frame ``L8``."""
@@ -183,30 +247,54 @@ class _Chain:
         self.field = f + warp(self.field, f)
         self.conf = c * warp(self.conf, f)
 
-    def candidate(self, index: int, decay_frames: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    def candidate(self, index: int, decay_frames: float) -> _Candidate:
         distance = abs(index - self.key)
-        return warp(self.key_ab, self.field), self.conf.copy(), float(distance), float(np.exp(-distance / decay_frames))
+        return _Candidate(self.key, self.field.copy(), self.conf.copy(), float(distance),
+                          float(np.exp(-distance / decay_frames)))
+
+
+def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == shape:
+        return image
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _scaled_field(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A working-size displacement field on a (H, W) grid: resampled, and its vectors scaled with it."""
+    if field.shape[:2] == shape:
+        return field
+    big = cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    big[..., 0] *= shape[1] / field.shape[1]
+    big[..., 1] *= shape[0] / field.shape[0]
+    return big
+
+
+def _weights(warped: list[tuple[np.ndarray, np.ndarray, float, float]]) -> list[np.ndarray]:
+    """Per-keyframe blend weights (see ``blend``): share by distance times flow confidence."""
+    inverse = np.array([1.0 / max(d, 1e-6) for _, _, d, _ in warped])
+    shares = inverse / inverse.sum()
+    return [np.float32(share) * (fc + 1e-3) for (_, fc, _, _), share in zip(warped, shares)]  # floor: never 0/0
 
 
 def blend(
     warped: list[tuple[np.ndarray, np.ndarray, float, float]],
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blends keyframes already on the target grid: [(ab (H, W, 2), flow confidence (H, W) in [0, 1],
-    temporal distance, distance decay in (0, 1])] -> (ab (H, W, 2), confidence (H, W) in [0, 1]).
+    temporal distance, distance decay in (0, 1])] -> (ab (H, W, 2), confidence (H, W) in [0, 1] with
+    the distance decay, reliability (H, W) in [0, 1] without it; see Guidance).
 
     Each keyframe's weight is its share by distance (proportional to 1 / distance: for one keyframe
     before and one after, linear interpolation between them) times its per-pixel flow confidence, so
     that a pixel occluded in one keyframe takes the other. Where no keyframe is trusted, the distance
     shares alone decide (and the confidence says so).
     """
-    inverse = np.array([1.0 / max(d, 1e-6) for _, _, d, _ in warped])
-    shares = inverse / inverse.sum()
     num = np.zeros_like(warped[0][0])
     den = np.zeros(warped[0][1].shape, np.float32)
     conf = np.zeros_like(den)
-    for (ab, fc, _, decay), share in zip(warped, shares):
-        w = np.float32(share) * (fc + 1e-3)  # the small floor keeps untrusted pixels defined
+    reliable = np.zeros_like(den)
+    for (ab, fc, _, decay), w in zip(warped, _weights(warped)):
         num += w[..., None] * ab
+        reliable += w * fc
         den += w
         conf += w * fc * np.float32(decay)
-    return num / den[..., None], np.clip(conf / den, 0.0, 1.0)
+    return num / den[..., None], np.clip(conf / den, 0.0, 1.0), np.clip(reliable / den, 0.0, 1.0)

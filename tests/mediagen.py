@@ -172,3 +172,20 @@ def video_pts(path: str | Path) -> list[float]:
     """Presentation times in seconds of every decoded video frame, in order."""
     with av.open(str(path)) as c:
         return [float(f.pts * f.time_base) for f in c.decode(video=0)]
+
+
+def keyframed_film(folder: Path, size: tuple[int, int], keys: Sequence[int], n: int = 24) -> tuple[Path, Path, Path]:
+    """A lossless colour film, its painted keyframes as ``keys/frame_NNNNN.png`` and its black-and-white
+    version: (colour, keys folder, gray). Lossless, so that a keyframe can come back exactly."""
+    from memovid.video import EncodeOptions, read_frames, write_video
+
+    colour = make_video(folder / "colour.mkv", n=n, size=size, codec="ffv1", pix_fmt="yuv444p", audio=False)
+    keyframes = folder / "keys"
+    keyframes.mkdir()
+    for f in read_frames(colour):
+        if f.index in keys:
+            cv2.imwrite(str(keyframes / f"frame_{f.index:05d}.png"), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
+    gray = folder / "bw.mkv"
+    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
+                gray, source=colour, options=EncodeOptions(codec="ffv1"))
+    return colour, keyframes, gray

@@ -44,7 +44,7 @@ INNER = (slice(8, -8), slice(16, -16))  # away from the borders the pan uncovers
 class TestWarpedKeyframe:
     def test_one_keyframe_is_warped_onto_a_panned_frame(self):
         L8, truth = pan(6)  # 12 px away from the keyframe
-        ab, conf = _guide(0).guide_for(6, L8)
+        ab, conf = _guide(0).guide_for(6, L8)[:2]
         assert ab.shape == (H, W, 2) and ab.dtype == np.float32 and conf.shape == (H, W)
         warped_err = np.abs(ab - truth)[INNER].mean()
         copied_err = np.abs(pan(0)[1] - truth)[INNER].mean()
@@ -53,7 +53,7 @@ class TestWarpedKeyframe:
 
     def test_two_keyframes_both_sides_beat_either_alone(self):
         L8, truth = pan(6)
-        both, _ = _guide(0, 12).guide_for(6, L8)
+        both = _guide(0, 12).guide_for(6, L8).ab
         # The frame's left strip was visible in keyframe 0 only, its right strip in keyframe 12 only:
         # the per-pixel confidence must pick the keyframe that saw each strip.
         err = np.abs(both - truth)[8:-8].mean()
@@ -63,7 +63,7 @@ class TestWarpedKeyframe:
 
     def test_keyframe_index_returns_the_keyframe_itself(self):
         guide = _guide(0, 12)
-        ab, conf = guide.guide_for(12, pan(12)[0])
+        ab, conf = guide.guide_for(12, pan(12)[0])[:2]
         np.testing.assert_array_equal(ab, pan(12)[1])
         assert conf.min() == 1.0
 
@@ -73,7 +73,8 @@ class TestGuideShot:
         guide = _guide(0, 12)
         results = list(guide.guide_shot((t, pan(t)[0]) for t in range(17)))
         assert [index for index, _ in results] == list(range(17))
-        for index, (ab, conf) in results:
+        for index, (ab, conf, full, _) in results:
+            assert full is None  # no full-size keyframes given
             truth = pan(index)[1]
             assert np.abs(ab - truth)[8:-8].mean() < 0.5, index
             assert conf.shape == (H, W) and 0.0 <= conf.min() <= conf.max() <= 1.0
@@ -112,9 +113,9 @@ class TestBlend:
         guide = KeyframeGuide()
         guide.add_keyframe(0, L8, np.full((H, W, 2), (10.0, -20.0), np.float32))
         guide.add_keyframe(10, L8, np.full((H, W, 2), (30.0, 20.0), np.float32))
-        ab, _ = guide.guide_for(3, L8)
+        ab = guide.guide_for(3, L8).ab
         np.testing.assert_allclose(ab[INNER], np.broadcast_to((16.0, -8.0), ab[INNER].shape), atol=0.1)
-        ab, _ = guide.guide_for(5, L8)
+        ab = guide.guide_for(5, L8).ab
         np.testing.assert_allclose(ab[INNER], np.broadcast_to((20.0, 0.0), ab[INNER].shape), atol=0.1)
 
     def test_confidence_decays_with_distance_to_the_keyframe(self):
@@ -125,12 +126,22 @@ class TestBlend:
         assert near == pytest.approx(np.exp(-2 / 30), abs=0.03)
         assert far == pytest.approx(np.exp(-20 / 30), abs=0.03)
 
+    def test_trust_in_the_moved_colour_follows_the_flow_not_the_distance(self):
+        """A still picture 20 frames from its keyframe has not changed colour: the generator's input
+        confidence decays, but the share of the moved colour that colorize keeps does not."""
+        guide = _guide(0, decay_frames=30.0)
+        L8 = pan(0)[0]
+        far = guide.guide_for(20, L8)
+        assert far.trust[INNER].mean() > 0.95 > 0.6 > far.confidence[INNER].mean()
+        moved = guide.guide_for(6, pan(6)[0])  # a pan: the uncovered right strip was never seen
+        assert moved.trust[:, -8:].mean() < 0.5 < moved.trust[INNER].mean()
+
     def test_only_the_nearest_keyframe_on_each_side_is_used(self):
         L8 = pan(0)[0]
         guide = KeyframeGuide()
         for k, value in ((0, 90.0), (10, 10.0), (20, 30.0), (30, 90.0)):
             guide.add_keyframe(k, L8, np.full((H, W, 2), value, np.float32))
-        ab, _ = guide.guide_for(15, L8)
+        ab = guide.guide_for(15, L8).ab
         np.testing.assert_allclose(ab[INNER], 20.0, atol=0.1)
         assert guide.indices == [0, 10, 20, 30]
 
@@ -149,3 +160,55 @@ class TestShot:
             guide.add_keyframe(5, pan(5)[0], np.zeros((H, W, 3), np.float32))
         with pytest.raises(InputError, match="decay_frames"):
             GuideConfig(decay_frames=0)
+
+
+class TestFullSize:
+    """Keyframes carry their full-size ab: flow at working size, colour moved at full size."""
+
+    SHARP_AB = np.stack([_smooth(H + 2 * PAD, W + 2 * PAD, seed=s, sigma=1.2, lo=-40, hi=40) for s in (3, 4)], axis=2)
+
+    def frame(self, t: int):
+        """Frame t at full size (H, W) with fine colour detail, and its half-size working version."""
+        L8, _ = pan(t)
+        x = PAD - 20 + 2 * t
+        full_ab = self.SHARP_AB[PAD : PAD + H, x : x + W]
+        small = (W // 2, H // 2)
+        return (cv2.resize(L8, small, interpolation=cv2.INTER_AREA), cv2.resize(full_ab, small, interpolation=cv2.INTER_AREA),
+                full_ab)
+
+    def guide(self, *keys: int) -> KeyframeGuide:
+        guide = KeyframeGuide()
+        for k in keys:
+            guide.add_keyframe(k, *self.frame(k))
+        return guide
+
+    def test_moved_full_size_colour_keeps_the_detail_working_size_loses(self):
+        L8, _, truth = self.frame(6)
+        g = self.guide(0, 12).guide_for(6, L8)
+        assert g.ab.shape == (H // 2, W // 2, 2) and g.full_ab.shape == (H, W, 2)
+        full_err = np.abs(g.full_ab - truth)[INNER].mean()
+        upsampled_err = np.abs(cv2.resize(g.ab, (W, H), interpolation=cv2.INTER_LINEAR) - truth)[INNER].mean()
+        assert full_err < 0.6 * upsampled_err, (full_err, upsampled_err)
+
+    def test_streamed_shot_gives_the_keyframes_exactly_and_tracks_the_rest(self):
+        guide = self.guide(0, 12)
+        results = dict(guide.guide_shot((t, self.frame(t)[0]) for t in range(17)))
+        np.testing.assert_array_equal(results[12].full_ab, self.frame(12)[2])
+        for t in (3, 6, 9, 15):
+            upsampled = cv2.resize(results[t].ab, (W, H), interpolation=cv2.INTER_LINEAR)
+            truth = self.frame(t)[2]
+            assert np.abs(results[t].full_ab - truth)[INNER].mean() < np.abs(upsampled - truth)[INNER].mean(), t
+
+    def test_a_keyframe_without_full_size_colour_stands_in_upsampled(self):
+        guide = KeyframeGuide()
+        guide.add_keyframe(0, *self.frame(0))
+        L8, ab, _ = self.frame(12)
+        guide.add_keyframe(12, L8, ab)  # no full-size ab for this one
+        assert guide.guide_for(12, L8).full_ab.shape == (H, W, 2)
+        assert guide.guide_for(6, self.frame(6)[0]).full_ab.shape == (H, W, 2)
+
+    def test_full_size_keyframes_of_one_shot_must_share_a_size(self):
+        guide = self.guide(0)
+        L8, ab, full = self.frame(12)
+        with pytest.raises(InputError, match="share a size"):
+            guide.add_keyframe(12, L8, ab, full[:-2])

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from memovid.cli import cli
 from memovid.video import probe, read_frames
-from tests.mediagen import make_video, packet_bytes
+from tests.mediagen import keyframed_film, make_video, packet_bytes
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +57,8 @@ def _ab_error(out, colour, frames=None) -> float:
 @pytest.fixture(scope="module")
 def keyframed(tmp_path_factory):
     """A black-and-white film, and a model trained only on two of its frames painted (keyframes 0 and 12)."""
-    import cv2
-
-    from memovid.video import EncodeOptions, write_video
-
     tmp = tmp_path_factory.mktemp("keys")
-    colour = make_video(tmp / "colour.mkv", n=24, size=(96, 64), codec="ffv1", pix_fmt="yuv444p", audio=False)
-    keys = tmp / "keys"
-    keys.mkdir()
-    for f in read_frames(colour):
-        if f.index in (0, 12):
-            cv2.imwrite(str(keys / f"frame_{f.index:05d}.png"), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
-    gray = tmp / "bw.mkv"
-    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
-                gray, source=colour, options=EncodeOptions(codec="ffv1"))
+    colour, keys, gray = keyframed_film(tmp, (96, 64), (0, 12))
     model = tmp / "m.memo"
     result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "3", "--size", "96"])
     assert result.exit_code == 0, result.output
