@@ -124,3 +124,25 @@ def test_report_gathers_scenes_thumbnails_palettes_and_metrics(film):
     # A report may not overwrite an earlier one unless asked.
     again = CliRunner().invoke(cli, ["report", str(out), "-o", str(html)])
     assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_report_on_a_shorter_reference_covers_the_whole_film_and_says_so(film, tmp_path):
+    """A reference cut short must not cut the report short: every frame of the coloured film is
+    measured, metrics where the reference has frames, and the mismatch is said with the counts."""
+    tmp, colour, gray, model = film
+    short = tmp_path / "short.mkv"
+    write_video((f for f in read_frames(colour) if f.index < 25), short, source=colour,
+                options=EncodeOptions(codec="ffv1"))
+    out = tmp_path / "out.mkv"
+    assert CliRunner().invoke(cli, ["--quiet", "colorize", str(gray), "-m", str(model), "-o", str(out),
+                                    "--codec", "ffv1"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["report", str(out), "-o", str(tmp_path / "r.html"), "--reference", str(short),
+                                      "-m", str(model), "--input", str(gray)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the log wraps long lines
+    assert "short.mkv has 25 frames" in said and "compares the first 25" in said
+    from memovid.report.gather import gather
+
+    data = gather(out, tmp_path / "again.html", reference=short, model=model, input=gray)
+    assert [len(s.flicker) for s in data.scenes] == [20, 20]
+    assert "reference" in data.scenes[0].thumbnails and "reference" not in data.scenes[1].thumbnails

@@ -110,8 +110,7 @@ def _measure(coloured: Path, input, reference, table, acc: list[_SceneAccumulato
     if reference is not None:
         streams["reference"] = read_frames(reference, mode="rgb", max_size=MEASURE_SIZE * 4, prefetch=2)
     scene, previous_ab, done = 0, None, 0
-    for frames in zip(*streams.values()):
-        views = dict(zip(streams, frames))
+    for views in _aligned(streams, {"memovid": coloured, "input": input, "reference": reference}):
         index = views["memovid"].index
         while scene < len(acc) - 1 and index >= acc[scene].end:
             scene, previous_ab = scene + 1, None
@@ -136,6 +135,31 @@ def _measure(coloured: Path, input, reference, table, acc: list[_SceneAccumulato
         done += 1
         progress("report", done, None)
     return done
+
+
+def _aligned(streams: dict, paths: dict):
+    """{view: frame} per frame of the coloured film (the first stream), every frame of it; a shorter
+    input or reference just drops out of the later views, and a length mismatch is said once, with
+    the counts, instead of silently cutting the report short (zip would stop at the shortest)."""
+    from memovid.log import logger
+
+    first, *others = streams
+    rest = {name: iter(streams[name]) for name in others}
+    counts = dict.fromkeys(streams, 0)
+    for frame in streams[first]:
+        views = {first: frame}
+        counts[first] += 1
+        for name, frames in rest.items():
+            other = next(frames, None)
+            if other is not None:
+                views[name] = other
+                counts[name] += 1
+        yield views
+    for name, frames in rest.items():
+        counts[name] += sum(1 for _ in frames)
+        if counts[name] != counts[first]:
+            logger.warning("%s has %d frames, %s %d: the report compares the first %d", paths[name], counts[name],
+                           paths[first], counts[first], min(counts[name], counts[first]))
 
 
 def _shrink(rgb: np.ndarray, size: int) -> np.ndarray:
