@@ -108,11 +108,15 @@ def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeCo
     info, model, shape, scenes = prepare(input, model, config, scenes)
     analysis = analyse(input, model, shape, config, scenes, progress)
     if config.guidance:
-        from memovid.keyframes import full_size_sources
+        from memovid.keyframes import full_size_sources, missing_paintings
 
         analysis.full_size = full_size_sources(analysis.keyframes, [Path(k) for k in keyframes])
         if analysis.full_size:
             logger.info("%d of %d keyframes are moved at full size", len(analysis.full_size), len(analysis.keyframes))
+        missing = missing_paintings(analysis.keyframes, analysis.full_size)
+        if missing:
+            logger.warning("%d keyframe paintings not found (%s%s): their working-size copies are used; "
+                           "--keyframes DIR says where they are", len(missing), missing[0], ", ..." if len(missing) > 1 else "")
     frames = paint(input, output, model, analysis, shape, config, temporal or TemporalConfig(),
                    encode or EncodeOptions(), overwrite, info.frames, progress)
     return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports, analysis)

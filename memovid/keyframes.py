@@ -106,6 +106,15 @@ def full_size_sources(keyframes: dict[int, Keyframe], folders=()) -> dict[int, P
     return found
 
 
+def missing_paintings(keyframes: dict[int, Keyframe], found: dict[int, Path]) -> list[str]:
+    """The recorded image paths of keyframes whose full-size painting was not found (moved, deleted, or
+    recorded relative to another working folder); keyframes learned from video frames are not counted."""
+    from memovid.video.imageseq import IMAGE_EXTENSIONS
+
+    return [k.source for n, k in sorted(keyframes.items())
+            if n not in found and Path(k.source).suffix.lower() in IMAGE_EXTENSIONS]
+
+
 def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.ndarray | None:
     """The ab (H, W, 2) of a keyframe's full-size image on the film's (H, W) grid, or None (with a
     warning) when the image is not the keyframe's picture or not the film's shape."""
