@@ -11,6 +11,7 @@ Two streaming passes over the film, memory flat in its length:
    full-resolution luminance (grain and detail kept) and encoded with the source's sound. Where a
    keyframe's full-size painting can be read, its colour is moved at full size and kept over the
    upsampled guess by the guide's confidence: a colourist's keyframe comes out at its own resolution.
+   In fades, chroma dims with the light (memovid.fades).
 
 Decoding runs in a background thread (bounded queue) while the model works in batches.
 """
@@ -29,6 +30,7 @@ import numpy as np
 from memovid.confidence import CONFIDENCE_FLOOR, Calibration
 from memovid.config import ColorizeConfig
 from memovid.errors import InputError
+from memovid.fades import fade_gains
 from memovid.log import logger, warn_once
 from memovid.progress import ProgressFn, no_progress
 from memovid.representative import ShotSampler
@@ -80,6 +82,7 @@ class Analysis:
     frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.confidence)
     samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
     full_size: dict[int, Path] = field(default_factory=dict)  # keyframe frame -> its full-size image
+    fade_gain: dict[int, float] = field(default_factory=dict)  # frame in a fade -> chroma gain (memovid.fades)
 
     def scene_samples(self, scene: int) -> list[tuple[int, np.ndarray]]:
         s = self.table.scenes[scene]
@@ -176,6 +179,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     starts = {shot.start for shot in table.shots} if table is not None else set()
     top1: list[np.ndarray] = []
     similarity: list[np.ndarray] = []
+    luma: list[np.ndarray] = []  # mean L per frame: a few bytes a frame, for the fades
     sampler, samples = ShotSampler(), []
     verified: dict[int, object] = {}
     done = 0
@@ -205,6 +209,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             if keyframe is not None and keyframe.matches(l_to_l8(Ls[i])):
                 verified[frame.index] = keyframe
         top1.append(slots[:, 0].astype(np.int32))
+        luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
         done += len(batch)
         progress("analysing", done, None)
@@ -234,7 +239,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     if verified:
         logger.info("%d keyframes of the model are frames of %s: their colour follows the motion", len(verified), input.name)
     return Analysis(table, choices, np.concatenate(top1), verified, reports, calibration(np.concatenate(similarity)),
-                    samples)
+                    samples, fade_gain=fade_gains(table.transitions, np.concatenate(luma)))
 
 
 class _Votes:
@@ -357,6 +362,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                                           in_transition=item.in_transition)
                 L_full = L_from_rgb8(item.frame.image)                         # (H, W) in [0, 100]
                 ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide)
+                ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
                 rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
                 writer.write(item.frame.with_image(rgb))
             done += len(batch)
