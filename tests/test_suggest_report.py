@@ -139,8 +139,8 @@ def test_report_on_a_shorter_reference_covers_the_whole_film_and_says_so(film, t
     result = CliRunner().invoke(cli, ["report", str(out), "-o", str(tmp_path / "r.html"), "--reference", str(short),
                                       "-m", str(model), "--input", str(gray)])
     assert result.exit_code == 0, result.output
-    said = " ".join(result.output.split())  # the log wraps long lines
-    assert "short.mkv has 25 frames" in said and "compares the first 25" in said
+    said = "".join(result.output.split())  # the log wraps long lines, even inside a path
+    assert "short.mkvhas25frames" in said and "comparesthefirst25" in said
     from memovid.report.gather import gather
 
     data = gather(out, tmp_path / "again.html", reference=short, model=model, input=gray)
