@@ -56,6 +56,20 @@ def gray_version(source: Path, out: Path) -> None:
                  for f in read_frames(source, mode="gray")), out, source=source, overwrite=True)
 
 
+def even_sized(source: Path, out: Path) -> Path:
+    """The clip itself, or, when a side is odd (kivy is 720x405), a lossless copy cropped to even
+    sides: H.264 4:2:0 output can only be even-sized, and eval compares frames of one size."""
+    from memovid.video import EncodeOptions, probe
+
+    info = probe(source)
+    if info.width % 2 == 0 and info.height % 2 == 0:
+        return source
+    h, w = info.height // 2 * 2, info.width // 2 * 2
+    write_video((f.with_image(np.ascontiguousarray(f.image[:h, :w])) for f in read_frames(source, mode="rgb")), out,
+                source=source, options=EncodeOptions(codec="ffv1"), overwrite=True)
+    return out
+
+
 def keyframe_indices(table, first_half_only: bool) -> list[int]:
     picks = [i for shot in table.shots for i in range(shot.start, shot.end, KEY_EVERY)]
     return [i for i in picks if i < table.frames // 2] if first_half_only else picks
@@ -82,7 +96,7 @@ def baseline_video(gray: Path, out: Path, ab_for) -> None:
 
 
 def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dict]:
-    source = DATA / name / CLIPS[name]
+    source = even_sized(DATA / name / CLIPS[name], work / f"{name}_truth.mkv")
     gray = work / f"{name}_bw.mkv"
     gray_version(source, gray)
     table = split_file(gray)
