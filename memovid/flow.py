@@ -64,7 +64,7 @@ def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) 
     """
     a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
     small = _dis(a_small, b_small, config)
-    return _grow_flow(small, a_L8.shape, scale)
+    return grow_flow(small, a_L8.shape, scale)
 
 
 def flow_with_confidence(
@@ -90,7 +90,7 @@ def flow_with_confidence(
     # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
     conf = conf_fb * conf_photo * _inside(fwd)
     conf = cv2.resize(conf.astype(np.float32), (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return _grow_flow(fwd, a_L8.shape, scale), np.clip(conf, 0.0, 1.0)
+    return grow_flow(fwd, a_L8.shape, scale), np.clip(conf, 0.0, 1.0)
 
 
 def warp(image: np.ndarray, flow_field: np.ndarray) -> np.ndarray:
@@ -148,7 +148,8 @@ def _dis(a: np.ndarray, b: np.ndarray, config: FlowConfig) -> np.ndarray:
     return dis.calc(a, b, None)
 
 
-def _grow_flow(small: np.ndarray, shape: tuple[int, ...], scale: tuple[float, float]) -> np.ndarray:
+def grow_flow(small: np.ndarray, shape: tuple[int, ...], scale: tuple[float, float]) -> np.ndarray:
+    """A displacement field on a larger (H, W) grid: resampled, and its vectors scaled by (sx, sy)."""
     if scale == (1.0, 1.0):
         return small
     big = cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)

@@ -22,11 +22,11 @@ import bisect
 from dataclasses import dataclass
 from typing import Iterable, Iterator, NamedTuple
 
-import cv2
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.flow import FlowConfig, flow_with_confidence, warp
+from memovid.flow import FlowConfig, flow_with_confidence, grow_flow, warp
+from memovid.samples import resize_to
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ class KeyframeGuide:
 
     def _exact(self, index: int) -> Guidance:
         _, ab, full = self._frames[index]
-        full = full if full is not None or self._full_shape is None else _resized(ab, self._full_shape)
+        full = full if full is not None or self._full_shape is None else resize_to(ab, self._full_shape)
         ones = np.ones(ab.shape[:2], np.float32)
         return Guidance(ab.copy(), ones, None if full is None else full.copy(), ones)
 
@@ -214,17 +214,19 @@ class KeyframeGuide:
         """Resamples each keyframe once along its field and blends them (see ``blend``); the full-size
         ab, when the keyframes have it, goes the same way along the fields and weights scaled up."""
         warped = [(warp(self._frames[c.key][1], c.field), c.conf, c.distance, c.decay) for c in candidates]
-        ab, confidence, reliability = blend(warped)
+        weights = _weights(warped)
+        ab, confidence, reliability = blend(warped, weights)
         if self._full_shape is None:
             return Guidance(ab, confidence, None, reliability)
         size = self._full_shape
         num = np.zeros((*size, 2), np.float32)
         den = np.zeros(size, np.float32)
-        for c, w in zip(candidates, _weights(warped)):
+        for c, w in zip(candidates, weights):
             _, small_ab, full = self._frames[c.key]
-            full = full if full is not None else _resized(small_ab, size)
-            w = _resized(w, size)
-            num += w[..., None] * warp(full, _scaled_field(c.field, size))
+            full = full if full is not None else resize_to(small_ab, size)
+            w = resize_to(w, size)
+            field = grow_flow(c.field, size, (size[1] / c.field.shape[1], size[0] / c.field.shape[0]))
+            num += w[..., None] * warp(full, field)
             den += w
         return Guidance(ab, confidence, num / den[..., None], reliability)
 
@@ -253,22 +255,6 @@ class _Chain:
                           float(np.exp(-distance / decay_frames)))
 
 
-def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if image.shape[:2] == shape:
-        return image
-    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def _scaled_field(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A working-size displacement field on a (H, W) grid: resampled, and its vectors scaled with it."""
-    if field.shape[:2] == shape:
-        return field
-    big = cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    big[..., 0] *= shape[1] / field.shape[1]
-    big[..., 1] *= shape[0] / field.shape[0]
-    return big
-
-
 def _weights(warped: list[tuple[np.ndarray, np.ndarray, float, float]]) -> list[np.ndarray]:
     """Per-keyframe blend weights (see ``blend``): share by distance times flow confidence."""
     inverse = np.array([1.0 / max(d, 1e-6) for _, _, d, _ in warped])
@@ -277,7 +263,7 @@ def _weights(warped: list[tuple[np.ndarray, np.ndarray, float, float]]) -> list[
 
 
 def blend(
-    warped: list[tuple[np.ndarray, np.ndarray, float, float]],
+    warped: list[tuple[np.ndarray, np.ndarray, float, float]], weights: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blends keyframes already on the target grid: [(ab (H, W, 2), flow confidence (H, W) in [0, 1],
     temporal distance, distance decay in (0, 1])] -> (ab (H, W, 2), confidence (H, W) in [0, 1] with
@@ -286,13 +272,14 @@ def blend(
     Each keyframe's weight is its share by distance (proportional to 1 / distance: for one keyframe
     before and one after, linear interpolation between them) times its per-pixel flow confidence, so
     that a pixel occluded in one keyframe takes the other. Where no keyframe is trusted, the distance
-    shares alone decide (and the confidence says so).
+    shares alone decide (and the confidence says so). weights: ``_weights(warped)`` when the caller
+    already has them.
     """
     num = np.zeros_like(warped[0][0])
     den = np.zeros(warped[0][1].shape, np.float32)
     conf = np.zeros_like(den)
     reliable = np.zeros_like(den)
-    for (ab, fc, _, decay), w in zip(warped, _weights(warped)):
+    for (ab, fc, _, decay), w in zip(warped, weights if weights is not None else _weights(warped)):
         num += w[..., None] * ab
         reliable += w * fc
         den += w

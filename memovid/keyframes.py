@@ -91,7 +91,7 @@ def full_size_sources(keyframes: dict[int, Keyframe], folders=()) -> dict[int, P
     when read (``full_size_ab``).
     """
     from memovid.samples import frame_number_of
-    from memovid.video.imageseq import IMAGE_EXTENSIONS, list_images
+    from memovid.video.imageseq import list_images
 
     found: dict[int, Path] = {}
     for folder in folders:
@@ -100,19 +100,24 @@ def full_size_sources(keyframes: dict[int, Keyframe], folders=()) -> dict[int, P
             if number in keyframes:
                 found[number] = path
     for number, keyframe in keyframes.items():
-        recorded = Path(keyframe.source)
-        if number not in found and recorded.suffix.lower() in IMAGE_EXTENSIONS and recorded.is_file():
+        recorded = _recorded_image(keyframe)
+        if number not in found and recorded is not None and recorded.is_file():
             found[number] = recorded
     return found
+
+
+def _recorded_image(keyframe: Keyframe) -> Path | None:
+    """The image file the model learned this keyframe from, or None when it came from a video."""
+    from memovid.video.imageseq import IMAGE_EXTENSIONS
+
+    recorded = Path(keyframe.source)
+    return recorded if recorded.suffix.lower() in IMAGE_EXTENSIONS else None
 
 
 def missing_paintings(keyframes: dict[int, Keyframe], found: dict[int, Path]) -> list[str]:
     """The recorded image paths of keyframes whose full-size painting was not found (moved, deleted, or
     recorded relative to another working folder); keyframes learned from video frames are not counted."""
-    from memovid.video.imageseq import IMAGE_EXTENSIONS
-
-    return [k.source for n, k in sorted(keyframes.items())
-            if n not in found and Path(k.source).suffix.lower() in IMAGE_EXTENSIONS]
+    return [k.source for n, k in sorted(keyframes.items()) if n not in found and _recorded_image(k) is not None]
 
 
 def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.ndarray | None:
