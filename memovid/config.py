@@ -53,9 +53,10 @@ class ColorizeConfig:
     retrieval: str = "scene"        # "scene": top-k voted over the scene; "frame": the paper's per-frame top-1
     guidance: bool = True           # warp same-shot keyframes' colour along motion as the generator's prior
     # ab to full size: "guided" (fast guided filter on the original luminance) or "bilinear". Measured two
-    # ways: end to end (benchmarks/quality.py) the guided filter gave lower CIEDE2000 (2.64 vs 2.74 on
-    # tupi), because the painted working-size ab bleeds over outlines and the filter snaps it back; on a
-    # frame's own true chroma (benchmarks/upsample.py) bilinear is better. What users get is the first.
+    # ways: end to end (benchmarks/quality.py, full-size keyframes) the two are within 0.02 CIEDE2000
+    # (tupi 2.36 guided vs 2.38 bilinear; it was 2.64 vs 2.74 with working-size keyframes, where painted
+    # ab bleeds over outlines and the filter snaps it back); on a frame's own true chroma
+    # (benchmarks/upsample.py) bilinear is better. The default stays guided.
     upsample: str = "guided"
 
     def __post_init__(self) -> None:
