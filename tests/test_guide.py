@@ -107,6 +107,46 @@ class TestGuideShot:
         assert list(KeyframeGuide().guide_shot((t, pan(t)[0]) for t in range(3))) == [(0, None), (1, None), (2, None)]
 
 
+class TestLookAlike:
+    """A shot that comes back to where it was (a loop, a reused drawing, a camera returning): the
+    keyframe that looks like the frame guides it, not only the nearest ones in time."""
+
+    KEYS = (0, 12, 24)
+
+    @staticmethod
+    def loop(t: int):
+        """Frames 0-29 pan left, then the shot starts again from the beginning: frame 30 + t is frame t."""
+        return pan(t % 30)
+
+    def test_a_frame_after_the_loop_takes_the_keyframe_it_repeats(self):
+        guide = KeyframeGuide()
+        for k in self.KEYS:
+            guide.add_keyframe(k, *self.loop(k))
+        L8, truth = self.loop(32)  # the picture of frame 2: 4 px from keyframe 0, 44 px from keyframe 24
+        g = guide.guide_for(32, L8)
+        assert np.abs(g.ab - truth)[INNER].mean() < 1.0
+        assert g.trust[INNER].mean() > 0.7
+        only_time = KeyframeGuide()  # the same frame with the nearest keyframe in time alone
+        only_time.add_keyframe(24, *self.loop(24))
+        assert np.abs(only_time.guide_for(32, L8).ab - truth)[INNER].mean() > 5.0
+
+    def test_streamed_loop_is_followed_on_both_sides_of_the_jump(self):
+        guide = KeyframeGuide()
+        for k in self.KEYS:
+            guide.add_keyframe(k, *self.loop(k))
+        results = dict(guide.guide_shot((t, self.loop(t)[0]) for t in range(40)))
+        errors = {t: np.abs(results[t].ab - self.loop(t)[1])[INNER].mean() for t in range(25, 40)}
+        assert max(errors.values()) < 1.0, errors
+
+    def test_a_keyframe_no_more_alike_than_the_neighbours_is_left_out(self):
+        """On an ordinary pan the neighbours in time are the likest: a third keyframe changes nothing."""
+        L8 = pan(6)[0]
+        two = _guide(0, 12).guide_for(6, L8)
+        three = _guide(0, 12, 24).guide_for(6, L8)
+        np.testing.assert_array_equal(two.ab, three.ab)
+        np.testing.assert_array_equal(two.trust, three.trust)
+
+
 class TestBlend:
     def test_blends_two_keyframes_by_distance_on_a_still_shot(self):
         L8 = pan(0)[0]
