@@ -10,7 +10,8 @@ Two streaming passes over the film, memory flat in its length:
    chroma is held steady within each shot (memovid.temporal), upsampled edge-aware onto the ORIGINAL
    full-resolution luminance (grain and detail kept) and encoded with the source's sound. Where a
    keyframe's full-size painting can be read, its colour is moved at full size and kept over the
-   upsampled guess by the guide's confidence: a colourist's keyframe comes out at its own resolution.
+   upsampled guess by a trust curve over the flow's reliability, fitted on the film's own keyframes
+   (memovid.trust): a colourist's keyframe comes out at its own resolution.
    In fades, chroma dims with the light (memovid.fades).
 
 Decoding runs in a background thread (bounded queue) while the model works in batches.
@@ -18,6 +19,7 @@ Decoding runs in a background thread (bounded queue) while the model works in ba
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -320,6 +322,7 @@ def _feature_table(model, analysis: Analysis):
     return [values[c.slot] if c is not None else fallback for c in analysis.choices], fallback
 
 
+TRUST_KEYFRAMES = 32  # left-out keyframes the trust curve is fitted on (memovid.trust), spread over the film
 MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
 HELD_BYTES = 512 << 20  # ... and at most this much of held full-size frames (fewer frames at 4K)
 
@@ -338,6 +341,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     upsample = UPSAMPLERS[config.upsample]
     smoother = make_smoother(temporal)
     scene_features, fallback = _feature_table(model, analysis)
+    curve = _fit_trust(model, analysis, shape, scene_features, config)
     values = model.memory.values
     done = 0
     frames = read_frames(input, mode="rgb", prefetch=4)
@@ -357,11 +361,12 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                                     torch.stack(features).to(model.device), _guide_tensor(guides, shape, model.device))
             ab = ab.float().permute(0, 2, 3, 1).cpu().numpy()                   # (B, h, w, 2), Lab units
             for item, painted in zip(batch, ab):
-                painted = _trust_guide(painted, item.guide)
+                share = None if item.guide is None else curve(item.guide.trust)
+                painted = _trust_guide(painted, item.guide, share)
                 smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
                                           in_transition=item.in_transition)
                 L_full = L_from_rgb8(item.frame.image)                         # (H, W) in [0, 100]
-                ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide)
+                ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide, share)
                 ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
                 rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
                 writer.write(item.frame.with_image(rgb))
@@ -442,26 +447,72 @@ def _widest_gap(span, indices: list[int]) -> int:
     return max(b - a for a, b in zip(edges, edges[1:]))
 
 
-def _trust_guide(painted: np.ndarray, guide) -> np.ndarray:
-    """Where a keyframe's moved colour is trusted, it is the colourist's own: keep it over the generator's
-    guess in proportion to the flow's reliability (1 on the keyframe itself, falling at occlusions, new
-    objects and wherever the tracking fails), so a keyframe comes out as painted and its neighbours stay
-    close to it. Not by distance: a still background 100 frames from its keyframe has not changed
-    colour, and the chained flow's reliability already falls where a long track drifts."""
+def _trust_guide(painted: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
+    """Where a keyframe's moved colour is trusted, it is the colourist's own: keep ``share`` of it over
+    the generator's guess (memovid.trust: a curve over the flow's reliability, fitted on the film's
+    own keyframes; 1 on a keyframe itself, falling at occlusions, new objects and wherever the tracking
+    fails), so a keyframe comes out as painted and its neighbours stay close to it. Not by distance: a
+    still background 100 frames from its keyframe has not changed colour, and the chained flow's
+    reliability already falls where a long track drifts."""
     if guide is None:
         return painted
-    w = guide.trust[..., None]
+    w = share[..., None]
     return w * guide.ab + (1.0 - w) * painted
 
 
-def _trust_full_size(ab_full: np.ndarray, guide) -> np.ndarray:
-    """The same trust at full size, where the keyframes' full-size colour was moved (see _trust_guide):
+def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
+    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide):
     the upsampled guess keeps only what the keyframes do not vouch for."""
     if guide is None or guide.full_ab is None:
         return ab_full
     h, w = ab_full.shape[:2]
-    trust = cv2.resize(guide.trust, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
-    return trust * guide.full_ab + (1.0 - trust) * ab_full
+    share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    return share * guide.full_ab + (1.0 - share) * ab_full
+
+
+def _fit_trust(model, analysis: Analysis, shape: tuple[int, int], features: list, config: ColorizeConfig):
+    """memovid.trust's curve for this film: each keyframe of a shot with two or more is painted from the
+    others, at most TRUST_KEYFRAMES of them spread over the film; FLOW_ONLY when there are none (or
+    ``config.trust`` says so)."""
+    import torch
+
+    from memovid.flow import l_to_l8
+    from memovid.guide import KeyframeGuide
+    from memovid.trust import FLOW_ONLY, TrustFit
+
+    if not config.guidance or config.trust == "flow":
+        return FLOW_ONLY
+    shots = analysis.table.shots
+    by_shot: dict[int, list[int]] = {}
+    for number in sorted(analysis.keyframes):
+        shot = bisect.bisect([s.start for s in shots], number) - 1
+        by_shot.setdefault(shot, []).append(number)
+    left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
+    if not left_out:
+        return FLOW_ONLY
+    if len(left_out) > TRUST_KEYFRAMES:
+        left_out = [left_out[i] for i in np.linspace(0, len(left_out) - 1, TRUST_KEYFRAMES).round().astype(int)]
+    scene_of_shot = _Timeline(analysis.table).scene_of_shot
+    fit = TrustFit()
+    for batch in _batches(iter(left_out), config.batch_size):
+        cases = []
+        for shot, k in batch:
+            guide = KeyframeGuide()
+            for other in by_shot[shot]:
+                if other != k:
+                    guide.add_keyframe(other, *_at_size(analysis.keyframes[other], shape))
+            L8, truth = _at_size(analysis.keyframes[k], shape)
+            cases.append((L8, truth, guide.guide_for(k, L8), features[scene_of_shot[shot]]))
+        with torch.inference_mode():
+            guess = model.colorize(_L_tensor([L8.astype(np.float32) / 2.55 for L8, *_ in cases], model.device),
+                                   torch.stack([f for *_, f in cases]).to(model.device),
+                                   _guide_tensor([g for _, _, g, _ in cases], shape, model.device))
+        for (_, truth, g, _), ab in zip(cases, guess.float().permute(0, 2, 3, 1).cpu().numpy()):
+            fit.add(g.trust, g.ab, ab, truth)
+    curve = fit.curve()
+    logger.info("trust in moved keyframe colour fitted on %d left-out keyframes: %s of it kept at flow "
+                "reliability 0.5", curve.keyframes, f"{float(curve(np.float32(0.5))):.0%}")
+    return curve
 
 
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
@@ -474,11 +525,16 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
     span = analysis.table.shots[shot]
     for number, keyframe in analysis.keyframes.items():
         if span.start <= number < span.end:
-            L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-            ab = cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
             path = analysis.full_size.get(number)
-            guide.add_keyframe(number, L8, ab, None if path is None else full_size_ab(path, keyframe, full_shape))
+            guide.add_keyframe(number, *_at_size(keyframe, shape),
+                               None if path is None else full_size_ab(path, keyframe, full_shape))
     return guide
+
+
+def _at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A model keyframe's (L8, ab) at the working ``shape``."""
+    L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return L8, cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def _guide_tensor(guides: list, shape: tuple[int, int], device):

@@ -58,6 +58,10 @@ class ColorizeConfig:
     # ab bleeds over outlines and the filter snaps it back); on a frame's own true chroma
     # (benchmarks/upsample.py) bilinear is better. The default stays guided.
     upsample: str = "guided"
+    # How much of the keyframes' moved colour to keep over the generator's guess: "fitted" (a curve over
+    # the flow's reliability fitted on the film's own keyframes, memovid.trust) or "flow" (the
+    # reliability itself, the prior).
+    trust: str = "fitted"
 
     def __post_init__(self) -> None:
         _check_device(self.device)
@@ -69,6 +73,8 @@ class ColorizeConfig:
             raise ValueError(f"retrieval must be 'scene' or 'frame', got {self.retrieval!r}")
         if self.upsample not in ("guided", "bilinear"):
             raise ValueError(f"upsample must be 'guided' or 'bilinear', got {self.upsample!r}")
+        if self.trust not in ("fitted", "flow"):
+            raise ValueError(f"trust must be 'fitted' or 'flow', got {self.trust!r}")
 
 
 def _check_device(device: str) -> None:
