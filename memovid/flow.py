@@ -85,12 +85,38 @@ def flow_with_confidence(
     motion = np.sqrt(np.linalg.norm(fwd, axis=2) ** 2 + np.linalg.norm(back_at_target, axis=2) ** 2)
     tol = config.fb_px + config.fb_rel * motion
     conf_fb = np.exp(-0.5 * (fb_err / tol) ** 2)
-    photo = np.abs(a_small.astype(np.float32) - warp(b_small.astype(np.float32), fwd))
-    conf_photo = np.exp(-0.5 * (photo / config.photo_sigma) ** 2)
+    conf_photo = _photo_confidence(a_small, warp(b_small.astype(np.float32), fwd), config)
     # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
     conf = conf_fb * conf_photo * _inside(fwd)
     conf = cv2.resize(conf.astype(np.float32), (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
     return grow_flow(fwd, a_L8.shape, scale), np.clip(conf, 0.0, 1.0)
+
+
+STILL_SIGMA = 2.0  # working-size pixels over which still_confidence averages the flow before judging it
+
+
+def still_confidence(a_L8: np.ndarray, b_L8: np.ndarray, flow_ab: np.ndarray,
+                     config: FlowConfig = FlowConfig()) -> np.ndarray:
+    """(H, W) float32 in [0, 1] on ``a``'s grid: how far ``b`` taken in place (no motion) can stand for
+    ``a``: where the flow from ``a`` to ``b`` (``flow_ab``, as ``flow`` returns) finds no motion beyond
+    its own tolerance (fb_px, in working-size pixels) and the luminance in place agrees (the
+    photometric term of ``flow_with_confidence``). What a still camera shows has not moved: taken as it
+    is, it escapes the estimated flow's noise and resampling blur, which grow with grain and
+    compression. The flow's verdict keeps a pan's chance luminance matches out."""
+    a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
+    h, w = a_small.shape
+    motion = cv2.resize(flow_ab, (w, h), interpolation=cv2.INTER_AREA) / np.array(scale, np.float32)  # (dx, dy) working px
+    # The local mean motion: a noisy flow on a grainy or compressed frame jitters around zero where
+    # nothing moves; averaged over a few pixels the jitter cancels and a real motion stays.
+    motion = cv2.GaussianBlur(motion, (0, 0), STILL_SIGMA)
+    still = np.exp(-0.5 * (np.linalg.norm(motion, axis=2) / config.fb_px) ** 2)
+    conf = _photo_confidence(a_small, b_small.astype(np.float32), config) * still.astype(np.float32)
+    return np.clip(cv2.resize(conf, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+
+
+def _photo_confidence(a: np.ndarray, b_on_a: np.ndarray, config: FlowConfig) -> np.ndarray:
+    photo = np.abs(a.astype(np.float32) - b_on_a)
+    return np.exp(-0.5 * (photo / config.photo_sigma) ** 2).astype(np.float32)
 
 
 def warp(image: np.ndarray, flow_field: np.ndarray) -> np.ndarray:

@@ -11,6 +11,10 @@ holds, loops) and a camera returns to where it was. When another keyframe of the
 the frame than both its neighbours in time, it is moved onto the frame too, as near as the nearer of
 them; per-pixel flow confidence then decides which keyframe each pixel takes.
 
+Each of those keyframes is also offered in place, unmoved, trusted where its luminance matches the
+frame's (memovid.flow.still_confidence): what a still camera shows has not moved, and taking it as it
+is avoids the estimated flow's noise and resampling blur, which grow with grain and compression.
+
 Flow is estimated at the generator's working size, but a keyframe may also carry its full-size ab
 (the colourist's own painting): it is moved along the same flow, scaled up, so the colour that reaches
 the output keeps the keyframe's full resolution instead of the working size's.
@@ -31,7 +35,7 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.flow import FlowConfig, flow_with_confidence, grow_flow, warp
+from memovid.flow import FlowConfig, flow_with_confidence, grow_flow, still_confidence, warp
 from memovid.samples import resize_to
 
 
@@ -79,10 +83,11 @@ THUMB_SIDE = 32  # likeness is judged on thumbnails: the whole picture's layout,
 
 class _Candidate(NamedTuple):
     """One keyframe's estimate for a target frame, not yet resampled: the field (h, w, 2) maps the
-    target's grid into the keyframe's; conf (h, w) is the flow's reliability along the way."""
+    target's grid into the keyframe's (None: the keyframe in place); conf (h, w) is the flow's
+    reliability along the way."""
 
     key: int
-    field: np.ndarray
+    field: np.ndarray | None
     conf: np.ndarray
     distance: float
     decay: float
@@ -147,7 +152,7 @@ class KeyframeGuide:
         self._check_target(L8)
         if index in self._frames:
             return self._exact(index)
-        return self._combine([self._direct(k, index, L8, d) for k, d in self._sources(index, L8)])
+        return self._combine(self._direct_and_still(index, L8))
 
     def guide_shot(
         self, frames: Iterable[tuple[int, np.ndarray]]
@@ -196,7 +201,7 @@ class KeyframeGuide:
                 later = L8
         for (index, L8, carried), back in zip(waiting, backward):
             candidates = [c for c in (carried, back) if c is not None]
-            candidates += [self._direct(k, index, L8, d) for k, d in self._sources(index, L8)]
+            candidates += self._direct_and_still(index, L8)
             yield index, self._combine(candidates)
 
     def _check_target(self, L8: np.ndarray) -> None:
@@ -224,10 +229,17 @@ class KeyframeGuide:
             near.append((best, min(d for _, d in near)))
         return near
 
-    def _direct(self, key: int, index: int, L8: np.ndarray, distance: float) -> _Candidate:
-        """The keyframe moved straight onto the target by one flow, its share judged at ``distance``."""
-        f, conf = flow_with_confidence(L8, self._frames[key][0], self.config.flow)
-        return _Candidate(key, f, conf, float(distance), float(np.exp(-distance / self.config.decay_frames)))
+    def _direct_and_still(self, index: int, L8: np.ndarray) -> list[_Candidate]:
+        """Each source keyframe (see ``_sources``) moved straight onto the target by one flow, and in
+        place where its luminance already matches; both shares judged at the source's distance."""
+        out = []
+        for key, distance in self._sources(index, L8):
+            decay = float(np.exp(-distance / self.config.decay_frames))
+            f, conf = flow_with_confidence(L8, self._frames[key][0], self.config.flow)
+            out.append(_Candidate(key, f, conf, distance, decay))
+            still = still_confidence(L8, self._frames[key][0], f, self.config.flow)
+            out.append(_Candidate(key, None, still, distance, decay))
+        return out
 
     def _exact(self, index: int) -> Guidance:
         _, ab, full = self._frames[index]
@@ -238,7 +250,7 @@ class KeyframeGuide:
     def _combine(self, candidates: list[_Candidate]) -> Guidance:
         """Resamples each keyframe once along its field and blends them (see ``blend``); the full-size
         ab, when the keyframes have it, goes the same way along the fields and weights scaled up."""
-        warped = [(warp(self._frames[c.key][1], c.field), c.conf, c.distance, c.decay) for c in candidates]
+        warped = [(_moved(self._frames[c.key][1], c.field), c.conf, c.distance, c.decay) for c in candidates]
         weights = _weights(warped)
         ab, confidence, reliability = blend(warped, weights)
         if self._full_shape is None:
@@ -250,8 +262,9 @@ class KeyframeGuide:
             _, small_ab, full = self._frames[c.key]
             full = full if full is not None else resize_to(small_ab, size)
             w = resize_to(w, size)
-            field = grow_flow(c.field, size, (size[1] / c.field.shape[1], size[0] / c.field.shape[0]))
-            num += w[..., None] * warp(full, field)
+            if c.field is not None:
+                full = warp(full, grow_flow(c.field, size, (size[1] / c.field.shape[1], size[0] / c.field.shape[0])))
+            num += w[..., None] * full
             den += w
         return Guidance(ab, confidence, num / den[..., None], reliability)
 
@@ -278,6 +291,11 @@ class _Chain:
         distance = abs(index - self.key)
         return _Candidate(self.key, self.field.copy(), self.conf.copy(), float(distance),
                           float(np.exp(-distance / decay_frames)))
+
+
+def _moved(ab: np.ndarray, field: np.ndarray | None) -> np.ndarray:
+    """A keyframe's ab resampled along a candidate's field (None: as it is)."""
+    return ab if field is None else warp(ab, field)
 
 
 def _thumbnail(L8: np.ndarray) -> np.ndarray:

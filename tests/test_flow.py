@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from memovid.errors import InputError
-from memovid.flow import FlowConfig, flow, flow_with_confidence, l_to_l8, warp, working_size
+from memovid.flow import FlowConfig, flow, flow_with_confidence, l_to_l8, still_confidence, warp, working_size
 
 
 def _texture(h: int, w: int, seed: int, sigma: float = 1.5) -> np.ndarray:
@@ -61,6 +61,24 @@ class TestFlow:
         assert disoccluded.mean() < 0.4
         assert conf[5:25].mean() > 0.95  # still background
         assert conf[33:57, 50:72].mean() > 0.9  # the moving object itself
+
+
+class TestStillConfidence:
+    def test_high_on_a_grainy_still_picture_low_on_a_pan(self):
+        a = _texture(96, 128, seed=4).astype(np.uint8)
+        grainy = np.clip(a + np.random.default_rng(5).normal(0, 3, a.shape), 0, 255).astype(np.uint8)
+        assert still_confidence(grainy, a, flow(grainy, a))[8:-8, 8:-8].mean() > 0.9
+        a, b = _shifted_pair(96, 128, 3.0, 0.0)
+        assert still_confidence(a, b, flow(a, b)).mean() < 0.05
+
+    def test_the_moving_part_of_a_picture_is_not_still(self):
+        bg = _texture(96, 128, seed=1)
+        obj = _texture(30, 30, seed=2, sigma=1.0)
+        a, b = bg.copy(), bg.copy()
+        a[30:60, 46:76], b[30:60, 40:70] = obj, obj
+        a, b = a.astype(np.uint8), b.astype(np.uint8)
+        conf = still_confidence(a, b, flow(a, b))
+        assert conf[5:25].mean() > 0.9 and conf[34:56, 50:72].mean() < 0.1
 
 
 class TestWarp:

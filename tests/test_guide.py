@@ -147,6 +147,22 @@ class TestLookAlike:
         np.testing.assert_array_equal(two.trust, three.trust)
 
 
+class TestStill:
+    def test_a_grainy_still_picture_keeps_its_keyframe_colour_sharp(self):
+        """Grain jitters the flow, and resampling along it blurs sharp colour edges; the keyframe taken
+        in place does neither (measured: 0.17 without the in-place candidate, 0.09 with)."""
+        rng = np.random.default_rng(3)
+        L8 = np.ascontiguousarray(CANVAS_L8[:H, :W])
+        ab = np.repeat(np.repeat(rng.uniform(-40, 40, (H // 8, W // 8, 2)), 8, 0), 8, 1).astype(np.float32)
+        guide = KeyframeGuide()
+        guide.add_keyframe(0, L8, ab)
+        guide.add_keyframe(12, L8, ab)
+        grainy = np.clip(L8 + rng.normal(0, 4, L8.shape), 0, 255).astype(np.uint8)
+        g = guide.guide_for(6, grainy)
+        assert np.abs(g.ab - ab)[INNER].mean() < 0.12
+        assert g.trust[INNER].mean() > 0.9
+
+
 class TestBlend:
     def test_blends_two_keyframes_by_distance_on_a_still_shot(self):
         L8 = pan(0)[0]
