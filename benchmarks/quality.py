@@ -16,6 +16,8 @@ Every method gets the same keyframes:
   memovid, memory only     the same model with --no-guidance: the memory's colour feature alone
   memovid, smoothing off   the same model with --temporal off (issue 6: what smoothing buys and costs)
   memovid, bilinear        the same model with --upsample bilinear instead of the guided filter
+  memovid, trust = flow    the same model with --trust flow: moved keyframe colour kept over the
+                   generator's guess by the flow's reliability, not the share fitted on the keyframes
 
 Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
 next to a plain decode+encode of the same clip in this process.
@@ -134,7 +136,8 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
         # 6's question: what does the temporal smoothing buy, and at what cost?
         for method, kwargs in (("memovid, memory only (no guidance)", {"config": ColorizeConfig(guidance=False)}),
                                ("memovid, smoothing off", {"temporal": TemporalConfig(mode="off")}),
-                               ("memovid, bilinear upsampling", {"config": ColorizeConfig(upsample="bilinear")})):
+                               ("memovid, bilinear upsampling", {"config": ColorizeConfig(upsample="bilinear")}),
+                               ("memovid, trust = flow reliability", {"config": ColorizeConfig(trust="flow")})):
             out = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True, **kwargs)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
@@ -142,7 +145,7 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
         with _moved_away(folder):
             result = colorize(gray, model, out, scenes=table, overwrite=True)
         rows.append(_row(name, setting, "memovid, working-size keyframes", evaluate(out, source), (trained, result.fps)))
-        print(_markdown(rows[-9:]), flush=True)
+        print(_markdown(rows[-10:]), flush=True)
     return rows
 
 
