@@ -18,6 +18,8 @@ Every method gets the same keyframes:
   memovid, bilinear        the same model with --upsample bilinear instead of the guided filter
   memovid, trust = flow    the same model with --trust flow: moved keyframe colour kept over the
                    generator's guess by the flow's reliability, not the share fitted on the keyframes
+  memovid, no palette      the same model with --no-palette: shots without keyframes get the generator's
+                   colour alone, not part of the luminance palette of the keyframes most like them
 
 Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
 next to a plain decode+encode of the same clip in this process.
@@ -137,7 +139,8 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
         for method, kwargs in (("memovid, memory only (no guidance)", {"config": ColorizeConfig(guidance=False)}),
                                ("memovid, smoothing off", {"temporal": TemporalConfig(mode="off")}),
                                ("memovid, bilinear upsampling", {"config": ColorizeConfig(upsample="bilinear")}),
-                               ("memovid, trust = flow reliability", {"config": ColorizeConfig(trust="flow")})):
+                               ("memovid, trust = flow reliability", {"config": ColorizeConfig(trust="flow")}),
+                               ("memovid, no palette", {"config": ColorizeConfig(palette=False)})):
             out = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True, **kwargs)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
@@ -145,7 +148,7 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
         with _moved_away(folder):
             result = colorize(gray, model, out, scenes=table, overwrite=True)
         rows.append(_row(name, setting, "memovid, working-size keyframes", evaluate(out, source), (trained, result.fps)))
-        print(_markdown(rows[-10:]), flush=True)
+        print(_markdown(rows[-11:]), flush=True)
     return rows
 
 

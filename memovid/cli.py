@@ -251,6 +251,8 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--trust", type=click.Choice(["fitted", "flow"]), default=default(ColorizeConfig, "trust"),
               show_default=True, help="Share of the keyframes' moved colour kept over the generator's guess: "
               "fitted on the film's own keyframes, or the flow's reliability itself.")
+@click.option("--no-palette", is_flag=True, help="Shots without keyframes: the generator's colour alone, no "
+              "luminance palette from the keyframes most like them.")
 @click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
 @click.option("--keyframes", "keyframe_folders", type=existing, multiple=True,
               help="Folder of the model's keyframes painted at full size (repeatable; default: where train read them).")
@@ -261,7 +263,7 @@ def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes,
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def colorize(session: Session, input: Path, model_path: Path, output: Path, device, batch_size, size, retrieval,
-             temporal, no_guidance, upsample, trust, scenes_file, keyframe_folders, codec, crf, report_path,
+             temporal, no_guidance, upsample, trust, no_palette, scenes_file, keyframe_folders, codec, crf, report_path,
              overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
     from memovid.colorize import colorize as run_colorize
@@ -269,7 +271,8 @@ def colorize(session: Session, input: Path, model_path: Path, output: Path, devi
 
     try:
         config = ColorizeConfig(size=size, batch_size=batch_size, device=device, retrieval=retrieval,
-                                guidance=not no_guidance, upsample=upsample, trust=trust)
+                                guidance=not no_guidance, upsample=upsample, trust=trust,
+                                palette=not no_palette)
     except ValueError as error:
         raise InputError(str(error)) from None
     if report_path is not None:

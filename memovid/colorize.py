@@ -342,6 +342,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     smoother = make_smoother(temporal)
     scene_features, fallback = _feature_table(model, analysis)
     curve = _fit_trust(model, analysis, shape, scene_features, config)
+    palettes, palette_share = _shot_palettes(model, analysis, shape, config)
     values = model.memory.values
     done = 0
     frames = read_frames(input, mode="rgb", prefetch=4)
@@ -361,6 +362,8 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                                     torch.stack(features).to(model.device), _guide_tensor(guides, shape, model.device))
             ab = ab.float().permute(0, 2, 3, 1).cpu().numpy()                   # (B, h, w, 2), Lab units
             for item, painted in zip(batch, ab):
+                if item.guide is None and item.shot in palettes:
+                    painted = palette_share * palettes[item.shot](item.L_small) + (1.0 - palette_share) * painted
                 share = None if item.guide is None else curve(item.guide.trust)
                 painted = _trust_guide(painted, item.guide, share)
                 smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
@@ -513,6 +516,59 @@ def _fit_trust(model, analysis: Analysis, shape: tuple[int, int], features: list
     logger.info("trust in moved keyframe colour fitted on %d left-out keyframes: %s of it kept at flow "
                 "reliability 0.5", curve.keyframes, f"{float(curve(np.float32(0.5))):.0%}")
     return curve
+
+
+def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: ColorizeConfig):
+    """({shot: Palette} for the shots no keyframe of this film reaches, share of the palette kept over
+    the generator's guess) (memovid.palette). Each palette pools the model's keyframes whose memory
+    query is nearest the shot's frames. The share is fitted like memovid.trust's, on up to
+    TRUST_KEYFRAMES keyframes: each painted by the palette of the others most like it, and by the
+    generator with another memory slot's colour (its own slot would hand it its own colours)."""
+    import torch
+
+    from memovid.keyframes import KeyframeStore
+    from memovid.palette import Palette, nearest
+    from memovid.trust import TrustFit
+
+    if not (config.guidance and config.palette):
+        return {}, 0.0
+    keyframes = list(KeyframeStore.from_model(model).by_frame.values())
+    shots = analysis.table.shots
+    starts = [s.start for s in shots]
+    reached = {bisect.bisect(starts, number) - 1 for number in analysis.keyframes}
+    bare = [i for i in range(len(shots)) if i not in reached]
+    if len(keyframes) < 2 or not bare:
+        return {}, 0.0
+    at = [_at_size(k, shape) for k in keyframes]
+    Ls = [L8.astype(np.float32) / 2.55 for L8, _ in at]
+    with torch.inference_mode():
+        keys = np.concatenate([model.query(_L_tensor(b, model.device)).float().cpu().numpy()
+                               for b in _batches(iter(Ls), config.batch_size)])
+    palettes = {}
+    for shot in bare:
+        span = shots[shot]
+        queries = [q for i, q in analysis.samples if span.start <= i < span.end]
+        if queries:
+            palettes[shot] = Palette.of([at[i] for i in nearest(np.mean(queries, axis=0), keys)])
+    if not palettes:
+        return {}, 0.0
+    fit = TrustFit(bins=1)
+    chosen = np.unique(np.linspace(0, len(keyframes) - 1, min(len(keyframes), TRUST_KEYFRAMES)).round().astype(int))
+    for batch in _batches(iter(chosen.tolist()), config.batch_size):
+        with torch.inference_mode():
+            L = _L_tensor([Ls[i] for i in batch], model.device)
+            feature = None
+            if model.config.use_memory:
+                found = model.retrieve(model.query(L), min(2, max(1, int(model.memory.filled.sum()))))
+                feature = found.values[:, found.values.shape[1] - 1]
+            guess = model.colorize(L, feature)
+        for i, ab in zip(batch, guess.float().permute(0, 2, 3, 1).cpu().numpy()):
+            painted = Palette.of([at[j] for j in nearest(keys[i], keys, exclude=i)])(Ls[i])
+            fit.add(np.zeros(ab.shape[:2]), painted, ab, at[i][1])
+    share = float(fit.curve()(np.float32(0.5)))
+    logger.info("%d shots without keyframes: %.0f%% of their colour from the palette of the keyframes most "
+                "like them (fitted on %d keyframes)", len(palettes), 100 * share, fit.keyframes)
+    return palettes, share
 
 
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):

@@ -62,6 +62,9 @@ class ColorizeConfig:
     # the flow's reliability fitted on the film's own keyframes, memovid.trust) or "flow" (the
     # reliability itself, the prior).
     trust: str = "fitted"
+    # Shots no keyframe reaches: part of their colour from the luminance palette of the keyframes most
+    # like them (memovid.palette), the share fitted on the keyframes; False: the generator's alone.
+    palette: bool = True
 
     def __post_init__(self) -> None:
         _check_device(self.device)

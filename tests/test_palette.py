@@ -1,0 +1,103 @@
+"""Shots no keyframe reaches: colour by luminance from the keyframes most like them."""
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from memovid.cli import cli
+from memovid.color.lab import lab_to_rgb8
+from memovid.palette import LEVELS, Palette, nearest
+from memovid.video import EncodeOptions, write_video
+from memovid.video.frame import Frame
+from tests.test_main_job import _ab_error
+
+DARK, BRIGHT = (0.0, -40.0), (30.0, 60.0)  # night-blue shadows, orange lights
+
+
+def _ab_of(L: np.ndarray) -> np.ndarray:
+    """The film's colour is a function of its luminance: blue in the dark, orange in the light."""
+    t = np.clip((L - 20.0) / 60.0, 0.0, 1.0)[..., None]
+    return ((1 - t) * np.array(DARK) + t * np.array(BRIGHT)).astype(np.float32)
+
+
+class TestPalette:
+    def test_maps_each_luminance_to_its_colour(self):
+        L = np.tile(np.linspace(0, 100, 200, dtype=np.float32), (50, 1))
+        L8 = np.round(L * 2.55).astype(np.uint8)
+        palette = Palette.of([(L8, _ab_of(L))])
+        probe = np.array([[10.0, 50.0, 90.0]], np.float32)
+        np.testing.assert_allclose(palette(probe), _ab_of(probe), atol=2.0)
+
+    def test_a_level_no_keyframe_shows_is_filled_from_its_neighbours(self):
+        L8 = np.array([[40] * 50 + [200] * 50], np.uint8)  # only two levels present
+        ab = np.zeros((1, 100, 2), np.float32)
+        ab[0, 50:] = (20.0, 40.0)
+        palette = Palette.of([(L8, ab)])
+        assert len(palette.levels) == 2
+        middle = palette(np.array([[(40 + 200) / 2 / 2.55]], np.float32))[0, 0]
+        np.testing.assert_allclose(middle, (10.0, 20.0), atol=1.0)  # halfway in between
+        assert palette(np.array([[100.0]], np.float32))[0, 0].tolist() == pytest.approx([20.0, 40.0])
+
+    def test_pools_several_keyframes(self):
+        L8 = np.full((4, 4), 128, np.uint8)
+        palette = Palette.of([(L8, np.full((4, 4, 2), 10.0, np.float32)), (L8, np.full((4, 4, 2), 30.0, np.float32))])
+        assert palette(np.array([[50.0]], np.float32))[0, 0].tolist() == pytest.approx([20.0, 20.0])
+        assert LEVELS >= 16
+
+    def test_nearest_by_cosine_best_first_and_can_leave_one_out(self):
+        keys = np.array([[1.0, 0.0], [0.7, 0.7], [0.0, 1.0], [2.0, 0.1]])
+        assert nearest(np.array([1.0, 0.0]), keys, n=2) == [0, 3]
+        assert nearest(np.array([1.0, 0.0]), keys, n=2, exclude=0) == [3, 1]
+
+
+@pytest.fixture(scope="module")
+def two_shots(tmp_path_factory):
+    """A film of two shots of different pictures, coloured by the same luminance rule; keyframes
+    painted in shot 1 only; a model trained 2 steps on them."""
+    tmp = tmp_path_factory.mktemp("palette")
+    rng = np.random.default_rng(0)
+    pictures = [cv2.GaussianBlur(rng.uniform(0, 100, (96, 128)).astype(np.float32), (0, 0), s) for s in (3.0, 6.0)]
+    pictures = [cv2.normalize(p, None, 5, 95, cv2.NORM_MINMAX) for p in pictures]
+    colour, gray = [], []
+    for i in range(24):
+        L = np.roll(pictures[i // 12], i % 12, axis=1)  # a slow pan inside each shot
+        lab = np.concatenate([L[..., None], _ab_of(L)], axis=2)
+        colour.append(lab_to_rgb8(lab))
+        gray.append(np.repeat(cv2.cvtColor(colour[-1], cv2.COLOR_RGB2GRAY)[..., None], 3, 2))
+    lossless = EncodeOptions(codec="ffv1")
+    write_video((Frame(f, i) for i, f in enumerate(colour)), tmp / "colour.mkv", fps=24, options=lossless)
+    write_video((Frame(f, i) for i, f in enumerate(gray)), tmp / "bw.mkv", fps=24, options=lossless)
+    keys = tmp / "keys"
+    keys.mkdir()
+    for i in (0, 6):
+        cv2.imwrite(str(keys / f"frame_{i:05d}.png"), cv2.cvtColor(colour[i], cv2.COLOR_RGB2BGR))
+    scenes = tmp / "scenes.json"
+    result = CliRunner().invoke(cli, ["--quiet", "scenes", str(tmp / "bw.mkv"), "--format", "json", "-o", str(scenes)])
+    assert result.exit_code == 0, result.output
+    model = tmp / "m.memo"
+    result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "128",
+                                      "--scenes", str(scenes)])
+    assert result.exit_code == 0, result.output
+    return tmp, scenes, model
+
+
+def _colorize(two_shots, out, *extra):
+    tmp, scenes, model = two_shots
+    result = CliRunner().invoke(cli, ["--debug", "colorize", str(tmp / "bw.mkv"), "-m", str(model), "-o", str(tmp / out),
+                                      "--scenes", str(scenes), "--temporal", "off", "--codec", "ffv1", *extra])
+    assert result.exit_code == 0, result.output
+    return "".join(result.output.split())
+
+
+def test_a_shot_without_keyframes_takes_colour_from_the_palette(two_shots):
+    tmp = two_shots[0]
+    said = _colorize(two_shots, "palette.mkv")
+    assert "1shotswithoutkeyframes" in said
+    _colorize(two_shots, "generator.mkv", "--no-palette")
+    second = set(range(12, 24))
+    with_palette = _ab_error(tmp / "palette.mkv", tmp / "colour.mkv", second)
+    without = _ab_error(tmp / "generator.mkv", tmp / "colour.mkv", second)
+    assert with_palette < 0.7 * without, (with_palette, without)
+    first = set(range(12))  # the shot with keyframes is not touched
+    assert _ab_error(tmp / "palette.mkv", tmp / "colour.mkv", first) == _ab_error(tmp / "generator.mkv", tmp / "colour.mkv", first)
