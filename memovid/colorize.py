@@ -479,17 +479,14 @@ def _fit_trust(model, analysis: Analysis, shape: tuple[int, int], features: list
     ``config.trust`` says so)."""
     import torch
 
-    from memovid.flow import l_to_l8
     from memovid.guide import KeyframeGuide
     from memovid.trust import FLOW_ONLY, TrustFit
 
     if not config.guidance or config.trust == "flow":
         return FLOW_ONLY
-    shots = analysis.table.shots
     by_shot: dict[int, list[int]] = {}
     for number in sorted(analysis.keyframes):
-        shot = bisect.bisect([s.start for s in shots], number) - 1
-        by_shot.setdefault(shot, []).append(number)
+        by_shot.setdefault(_shot_of(analysis.table, number), []).append(number)
     left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
     if not left_out:
         return FLOW_ONLY
@@ -534,8 +531,7 @@ def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: Co
         return {}, 0.0
     keyframes = list(KeyframeStore.from_model(model).by_frame.values())
     shots = analysis.table.shots
-    starts = [s.start for s in shots]
-    reached = {bisect.bisect(starts, number) - 1 for number in analysis.keyframes}
+    reached = {_shot_of(analysis.table, number) for number in analysis.keyframes}
     bare = [i for i in range(len(shots)) if i not in reached]
     if len(keyframes) < 2 or not bare:
         return {}, 0.0
@@ -585,6 +581,11 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
             guide.add_keyframe(number, *_at_size(keyframe, shape),
                                None if path is None else full_size_ab(path, keyframe, full_shape))
     return guide
+
+
+def _shot_of(table, frame: int) -> int:
+    """Index of the shot of ``table`` that holds ``frame``."""
+    return bisect.bisect([s.start for s in table.shots], frame) - 1
 
 
 def _at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
