@@ -38,6 +38,7 @@ from memovid.progress import ProgressFn, no_progress
 from memovid.representative import ShotSampler
 from memovid.retrieval import Ballot, Choice, choose
 from memovid.samples import working_shape
+from memovid.scenes.signature import spread
 
 
 
@@ -490,8 +491,7 @@ def _fit_trust(model, analysis: Analysis, shape: tuple[int, int], features: list
     left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
     if not left_out:
         return FLOW_ONLY
-    if len(left_out) > TRUST_KEYFRAMES:
-        left_out = [left_out[i] for i in np.linspace(0, len(left_out) - 1, TRUST_KEYFRAMES).round().astype(int)]
+    left_out = spread(left_out, TRUST_KEYFRAMES)
     scene_of_shot = _Timeline(analysis.table).scene_of_shot
     fit = TrustFit()
     for batch in _batches(iter(left_out), config.batch_size):
@@ -549,8 +549,7 @@ def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: Co
     if not palettes:
         return {}, 0.0
     fit = TrustFit(bins=1)
-    chosen = np.unique(np.linspace(0, len(keyframes) - 1, min(len(keyframes), TRUST_KEYFRAMES)).round().astype(int))
-    for batch in _batches(iter(chosen.tolist()), config.batch_size):
+    for batch in _batches(iter(spread(list(range(len(keyframes))), TRUST_KEYFRAMES)), config.batch_size):
         with torch.inference_mode():
             L = _L_tensor([Ls[i] for i in batch], model.device)
             feature = None

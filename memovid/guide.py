@@ -327,8 +327,8 @@ def blend(
     Each keyframe's weight is its share by distance (proportional to 1 / distance: for one keyframe
     before and one after, linear interpolation between them) times its per-pixel flow confidence, so
     that a pixel occluded in one keyframe takes the other, and by its flow's credibility over the whole
-    frame. Where no keyframe is trusted, shares and credibility decide (and the confidence says so). weights: ``_weights(warped)`` when the caller
-    already has them.
+    frame. Where no keyframe is trusted, shares and credibility decide (and the confidence says so).
+    weights: ``_weights(warped)`` when the caller already has them.
     """
     num = np.zeros_like(warped[0][0])
     den = np.zeros(warped[0][1].shape, np.float32)

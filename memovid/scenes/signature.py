@@ -17,11 +17,14 @@ download for what is, in a conversation, a near-repeat of the same picture.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from memovid.scenes.features import normalised
+
+T = TypeVar("T")
 
 _BINS = 32
 _UNRELATED = 1.13  # E|X - Y| for independent unit Gaussians: thumbnails of unrelated pictures
@@ -54,8 +57,8 @@ def shot_distance(a: list[Sample], b: list[Sample]) -> float:
     return min(pair_distance(x, y) for x in a for y in b)
 
 
-def spread(samples: list[Sample], count: int) -> list[Sample]:
-    """``count`` samples evenly spread over the list (first and last included)."""
+def spread(samples: list[T], count: int) -> list[T]:
+    """``count`` items evenly spread over the list (first and last included)."""
     if len(samples) <= count:
         return list(samples)
     picks = np.linspace(0, len(samples) - 1, num=count).round().astype(int)
