@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-MATCH_TOLERANCE = 6.0   # mean |L8 difference| (0-255) under which a film frame is the keyframe's frame
+MATCH_TOLERANCE = 6.0   # mean |L8 difference| (0-255), after the grade is matched, under which a film frame is the keyframe's
+MATCH_WIDTH = 64        # both pictures are compared this wide: grain and compression noise average out
+MATCH_GAIN = (0.5, 2.0)  # contrast a grade may change by; an unrelated picture fits only with a gain near 0
 
 
 @dataclass
@@ -26,12 +28,34 @@ class Keyframe:
     source: str
 
     def matches(self, L8: np.ndarray) -> bool:
-        """Is this film frame (uint8 luminance, any size) the picture the keyframe was painted on?"""
-        import cv2
+        """Is this film frame (uint8 luminance, any size) the picture the keyframe was painted on?
 
-        if L8.shape != self.L8.shape:
-            L8 = cv2.resize(L8, (self.L8.shape[1], self.L8.shape[0]), interpolation=cv2.INTER_AREA)
-        return float(np.abs(L8.astype(np.int16) - self.L8.astype(np.int16)).mean()) < MATCH_TOLERANCE
+        Up to a grade: the painting's L* is not the film's luminance. A black-and-white print is its own
+        panchromatic response, not CIE lightness (kivy, a city at night graded to gray: the film frames
+        sat 6 levels darker than their keyframes' L* and half the keyframes were turned away by a plain
+        difference), and prints and transfers differ in brightness and contrast. So the film frame is
+        first fitted to the keyframe by gain and offset (least squares, the gain kept within
+        MATCH_GAIN), both seen at MATCH_WIDTH so that grain and compression noise (tupi: 5.4 levels of
+        plain difference at working size) do not count, and what is left must be under MATCH_TOLERANCE.
+        """
+        film, painted = (_match_view(x, self.L8.shape) for x in (L8, self.L8))
+        centred = film - film.mean()
+        spread = float((centred ** 2).mean())
+        gain = float((centred * (painted - painted.mean())).mean()) / spread if spread > 1e-6 else 1.0
+        gain = min(max(gain, MATCH_GAIN[0]), MATCH_GAIN[1])
+        fitted = gain * centred + painted.mean()
+        return float(np.abs(fitted - painted).mean()) < MATCH_TOLERANCE
+
+
+def _match_view(L8: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``L8`` as float32 at MATCH_WIDTH wide on the grid of ``shape`` (aspect kept)."""
+    import cv2
+
+    h, w = shape
+    size = (min(w, MATCH_WIDTH), max(1, round(h * min(w, MATCH_WIDTH) / w)))
+    if L8.shape != (h, w):
+        L8 = cv2.resize(L8, (w, h), interpolation=cv2.INTER_AREA)
+    return cv2.resize(L8, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 class KeyframeStore:
