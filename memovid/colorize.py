@@ -210,7 +210,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             sampler.add(frame.index, queries[i])
             keyframe = store.by_frame.get(frame.index)
             if keyframe is not None and keyframe.matches(l_to_l8(Ls[i])):
-                verified[frame.index] = keyframe
+                verified[frame.index] = keyframe.on_film(l_to_l8(Ls[i]))
         top1.append(slots[:, 0].astype(np.int32))
         luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
@@ -343,7 +343,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     smoother = make_smoother(temporal)
     scene_features, fallback = _feature_table(model, analysis)
     curve = _fit_trust(model, analysis, shape, scene_features, config)
-    palettes, palette_share = _shot_palettes(model, analysis, shape, config)
+    palette_shares = _PaletteShares(*_shot_palettes(model, analysis, shape, config))
     values = model.memory.values
     done = 0
     frames = read_frames(input, mode="rgb", prefetch=4)
@@ -361,10 +361,8 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
             with torch.inference_mode():
                 ab = model.colorize(_L_tensor([item.L_small for item in batch], model.device),
                                     torch.stack(features).to(model.device), _guide_tensor(guides, shape, model.device))
-            ab = ab.float().permute(0, 2, 3, 1).cpu().numpy()                   # (B, h, w, 2), Lab units
+            ab = palette_shares.apply(batch, ab.float().permute(0, 2, 3, 1).cpu().numpy())  # (B, h, w, 2), Lab
             for item, painted in zip(batch, ab):
-                if item.guide is None and item.shot in palettes:
-                    painted = palette_share * palettes[item.shot](item.L_small) + (1.0 - palette_share) * painted
                 share = None if item.guide is None else curve(item.guide.trust)
                 painted = _trust_guide(painted, item.guide, share)
                 smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
@@ -516,16 +514,14 @@ def _fit_trust(model, analysis: Analysis, shape: tuple[int, int], features: list
 
 
 def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: ColorizeConfig):
-    """({shot: Palette} for the shots no keyframe of this film reaches, share of the palette kept over
-    the generator's guess) (memovid.palette). Each palette pools the model's keyframes whose memory
-    query is nearest the shot's frames. The share is fitted like memovid.trust's, on up to
-    TRUST_KEYFRAMES keyframes: each painted by the palette of the others most like it, and by the
-    generator with another memory slot's colour (its own slot would hand it its own colours)."""
+    """({shot: Palette} for the shots no keyframe of this film reaches, the palettes' held-out error)
+    (memovid.palette). Each palette pools the model's keyframes whose memory query is nearest the
+    shot's frames; the error is measured on up to TRUST_KEYFRAMES keyframes, each painted by the
+    palette of the others most like it."""
     import torch
 
     from memovid.keyframes import KeyframeStore
-    from memovid.palette import Palette, nearest
-    from memovid.trust import TrustFit
+    from memovid.palette import Palette, held_out_error, nearest
 
     if not (config.guidance and config.palette):
         return {}, 0.0
@@ -536,10 +532,9 @@ def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: Co
     if len(keyframes) < 2 or not bare:
         return {}, 0.0
     at = [_at_size(k, shape) for k in keyframes]
-    Ls = [L8.astype(np.float32) / 2.55 for L8, _ in at]
     with torch.inference_mode():
         keys = np.concatenate([model.query(_L_tensor(b, model.device)).float().cpu().numpy()
-                               for b in _batches(iter(Ls), config.batch_size)])
+                               for b in _batches((L8.astype(np.float32) / 2.55 for L8, _ in at), config.batch_size)])
     palettes = {}
     for shot in bare:
         span = shots[shot]
@@ -548,22 +543,38 @@ def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: Co
             palettes[shot] = Palette.of([at[i] for i in nearest(np.mean(queries, axis=0), keys)])
     if not palettes:
         return {}, 0.0
-    fit = TrustFit(bins=1)
-    for batch in _batches(iter(spread(list(range(len(keyframes))), TRUST_KEYFRAMES)), config.batch_size):
-        with torch.inference_mode():
-            L = _L_tensor([Ls[i] for i in batch], model.device)
-            feature = None
-            if model.config.use_memory:
-                found = model.retrieve(model.query(L), min(2, max(1, int(model.memory.filled.sum()))))
-                feature = found.values[:, found.values.shape[1] - 1]
-            guess = model.colorize(L, feature)
-        for i, ab in zip(batch, guess.float().permute(0, 2, 3, 1).cpu().numpy()):
-            painted = Palette.of([at[j] for j in nearest(keys[i], keys, exclude=i)])(Ls[i])
-            fit.add(np.zeros(ab.shape[:2]), painted, ab, at[i][1])
-    share = float(fit.curve()(np.float32(0.5)))
-    logger.info("%d shots without keyframes: %.0f%% of their colour from the palette of the keyframes most "
-                "like them (fitted on %d keyframes)", len(palettes), 100 * share, fit.keyframes)
-    return palettes, share
+    error = held_out_error(at, keys, spread(list(range(len(keyframes))), TRUST_KEYFRAMES))
+    logger.info("%d shots without keyframes: part of their colour from the palette of the keyframes most like "
+                "them (its error on keyframes it did not see: %.1f ab)", len(palettes), error ** 0.5)
+    return palettes, error
+
+
+class _PaletteShares:
+    """The palette's share per keyframe-less shot (memovid.palette.share), decided on the first batch
+    of the shot's frames the generator paints and kept for the whole shot, so it does not flicker."""
+
+    def __init__(self, palettes: dict, held_out: float) -> None:
+        self.palettes = palettes
+        self.held_out = held_out
+        self.shot, self.share = -1, 0.0   # shots come in order: only the current one is held
+
+    def apply(self, batch: list, ab: np.ndarray) -> np.ndarray:
+        """ab (B, h, w, 2) of ``batch`` with the palette mixed in on frames of keyframe-less shots."""
+        from memovid.palette import share
+
+        out = ab.copy()
+        for i, item in enumerate(batch):
+            if item.guide is not None or item.shot not in self.palettes:
+                continue
+            palette = self.palettes[item.shot]
+            if item.shot != self.shot:
+                pairs = [(palette(other.L_small), ab[j]) for j, other in enumerate(batch)
+                         if other.shot == item.shot and other.guide is None]
+                self.shot, self.share = item.shot, share(self.held_out, pairs)
+                logger.debug("shot %d without keyframes: %.0f%% of its colour from the palette", item.shot,
+                             100 * self.share)
+            out[i] = self.share * palette(item.L_small) + (1.0 - self.share) * ab[i]
+        return out
 
 
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):

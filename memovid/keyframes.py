@@ -8,7 +8,7 @@ keyframe at working size: luminance (uint8) and ab (float16), a few hundred kB e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,15 @@ class Keyframe:
         gain = min(max(gain, MATCH_GAIN[0]), MATCH_GAIN[1])
         fitted = gain * centred + painted.mean()
         return float(np.abs(fitted - painted).mean()) < MATCH_TOLERANCE
+
+    def on_film(self, L8: np.ndarray) -> "Keyframe":
+        """This keyframe with the film frame's own luminance (any size; a frame that ``matches``): the
+        flow then follows the film from film to film, not from the painting's L* through the grade."""
+        import cv2
+
+        if L8.shape != self.L8.shape:
+            L8 = cv2.resize(L8, (self.L8.shape[1], self.L8.shape[0]), interpolation=cv2.INTER_AREA)
+        return replace(self, L8=L8)
 
 
 def _match_view(L8: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

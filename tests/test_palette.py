@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from memovid.cli import cli
 from memovid.color.lab import lab_to_rgb8
-from memovid.palette import LEVELS, Palette, nearest
+from memovid.palette import LEVELS, Palette, held_out_error, nearest, share
 from memovid.video import EncodeOptions, write_video
 from memovid.video.frame import Frame
 from tests.test_main_job import _ab_error
@@ -49,6 +49,49 @@ class TestPalette:
         keys = np.array([[1.0, 0.0], [0.7, 0.7], [0.0, 1.0], [2.0, 0.1]])
         assert nearest(np.array([1.0, 0.0]), keys, n=2) == [0, 3]
         assert nearest(np.array([1.0, 0.0]), keys, n=2, exclude=0) == [3, 1]
+
+
+class TestShare:
+    """The palette's share on a keyframe-less shot: 1 - (its held-out error) / (its disagreement with the generator)."""
+
+    def _truth(self, seed=0):
+        return np.random.default_rng(seed).normal(0, 20, (64, 64, 2)).astype(np.float32)
+
+    def test_independent_errors_get_the_least_squares_share(self):
+        rng = np.random.default_rng(1)
+        truth = self._truth()
+        palette = truth + rng.normal(0, 3.0, truth.shape)      # E_palette^2 = 2 * 9 per pixel
+        guess = truth + rng.normal(0, 6.0, truth.shape)        # E_generator^2 = 2 * 36
+        w = share(2 * 9.0, [(palette, guess)])
+        assert w == pytest.approx(36 / (36 + 9), abs=0.03)
+        mixed = w * palette + (1 - w) * guess
+        for other in (0.5, 1.0):  # the share beats an even mix and the palette alone
+            assert ((mixed - truth) ** 2).mean() < ((other * palette + (1 - other) * guess - truth) ** 2).mean()
+
+    def test_a_generator_that_agrees_with_the_palette_keeps_its_colour(self):
+        truth = self._truth()
+        guess = truth + 1.0
+        assert share(2 * 9.0, [(truth, guess)]) == 0.0
+
+    def test_a_generator_far_off_gives_way(self):
+        truth = self._truth()
+        assert share(2 * 9.0, [(truth, truth + 40.0), (truth, truth + 40.0)]) > 0.99
+
+
+class TestHeldOutError:
+    def test_keyframes_of_one_colour_rule_predict_each_other(self):
+        L = [np.tile(np.linspace(5, 95, 80, dtype=np.float32), (30, 1)) + shift for shift in (0.0, 2.0, 4.0)]
+        frames = [(np.round(x * 2.55).astype(np.uint8), _ab_of(x)) for x in L]
+        keys = np.eye(3)
+        assert held_out_error(frames, keys, [0, 1, 2]) < 2.0
+
+    def test_keyframes_that_disagree_measure_it(self):
+        L = np.tile(np.linspace(5, 95, 80, dtype=np.float32), (30, 1))
+        L8 = np.round(L * 2.55).astype(np.uint8)
+        frames = [(L8, _ab_of(L)), (L8, -_ab_of(L)), (L8, _ab_of(L))]
+        keys = np.eye(3)
+        # Left out, the first is painted by the other two: half its colour and half the opposite.
+        assert held_out_error(frames, keys, [0]) == pytest.approx(((_ab_of(L)) ** 2).sum(-1).mean(), rel=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +144,24 @@ def test_a_shot_without_keyframes_takes_colour_from_the_palette(two_shots):
     assert with_palette < 0.7 * without, (with_palette, without)
     first = set(range(12))  # the shot with keyframes is not touched
     assert _ab_error(tmp / "palette.mkv", tmp / "colour.mkv", first) == _ab_error(tmp / "generator.mkv", tmp / "colour.mkv", first)
+
+
+def test_a_shots_share_is_decided_once_and_kept():
+    from types import SimpleNamespace
+
+    from memovid.colorize import _PaletteShares
+
+    L = np.tile(np.linspace(5, 95, 40, dtype=np.float32), (20, 1))
+    palette = Palette.of([(np.round(L * 2.55).astype(np.uint8), _ab_of(L))])
+    shares = _PaletteShares({1: palette}, held_out=2 * 9.0)
+    frame = lambda shot, guide=None: SimpleNamespace(shot=shot, guide=guide, L_small=L)  # noqa: E731
+    far = np.stack([_ab_of(L) + 30.0] * 2)                 # the generator far off on shot 1's first batch
+    first = shares.apply([frame(0, guide=object()), frame(1)], far)
+    np.testing.assert_array_equal(first[0], far[0])        # a guided frame is left alone
+    assert shares.share > 0.9
+    kept = shares.share
+    near = np.stack([_ab_of(L) + 1.0] * 2)                 # ... and close on the next: the share stays
+    shares.apply([frame(1), frame(1)], near)
+    assert shares.share == kept
+    shares.apply([frame(2)], near[:1])                     # shot 2 has no palette: nothing decided
+    assert shares.share == kept
