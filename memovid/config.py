@@ -63,7 +63,8 @@ class ColorizeConfig:
     # reliability itself, the prior).
     trust: str = "fitted"
     # Shots no keyframe reaches: part of their colour from the luminance palette of the keyframes most
-    # like them (memovid.palette), the share fitted on the keyframes; False: the generator's alone.
+    # like them (memovid.palette), the share per shot from how far the generator strays from it;
+    # False: the generator's alone.
     palette: bool = True
 
     def __post_init__(self) -> None:
