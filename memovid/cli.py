@@ -144,7 +144,8 @@ SCENE_FORMATS = ("table", "csv", "json", "edl")
 
 @cli.command()
 @click.argument("input", type=existing)
-@click.option("--format", "fmt", type=click.Choice(SCENE_FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(SCENE_FORMATS), default=None,
+              help="Default: from the output's suffix (.json, .csv, .edl), else table.")
 @click.option("-o", "--output", type=existing, default=None, help="Write to FILE instead of the screen.")
 @click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--min-shot", "min_shot_len", type=click.IntRange(1), default=None,
@@ -159,6 +160,9 @@ def scenes(session: Session, input: Path, fmt: str, output: Path | None, overwri
     from memovid.scenes import SceneConfig, split_file
     from memovid.textout import write_text
 
+    if fmt is None:  # `-o scenes.json` means JSON: a table in a .json file is what --scenes then refuses
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = suffix if suffix in SCENE_FORMATS and suffix != "table" else "table"
     config = SceneConfig(**{k: v for k, v in params.items() if v is not None})
     with session.progress() as progress:
         table = split_file(input, config, progress=progress)

@@ -120,6 +120,17 @@ def test_scenes_json_to_file_and_refuses_to_overwrite(clip, tmp_path):
     one_error_line(result, "scenes.json")
 
 
+def test_scenes_format_follows_the_output_suffix(clip, tmp_path):
+    assert run("scenes", clip, "-o", tmp_path / "s.json").exit_code == 0
+    assert json.loads((tmp_path / "s.json").read_text())["frames"] == 30
+    assert run("scenes", clip, "-o", tmp_path / "s.edl").exit_code == 0
+    assert (tmp_path / "s.edl").read_text().startswith("TITLE: clip")
+    assert run("scenes", clip, "-o", tmp_path / "s.txt").exit_code == 0  # unknown suffix: the table (CSV)
+    assert run("scenes", clip, "-o", tmp_path / "s.csv").exit_code == 0
+    assert (tmp_path / "s.txt").read_text() == (tmp_path / "s.csv").read_text()
+    assert (tmp_path / "s.csv").read_text().splitlines()[0].count(",") >= 2
+
+
 def test_scenes_edl_on_stdout(clip):
     result = run("scenes", clip, "--format", "edl")
     assert result.exit_code == 0
