@@ -11,7 +11,7 @@ Two streaming passes over the film, memory flat in its length:
    full-resolution luminance (grain and detail kept) and encoded with the source's sound. Where a
    keyframe's full-size painting can be read, its colour is moved at full size and kept over the
    upsampled guess by a trust curve over the flow's reliability, fitted on the film's own keyframes
-   (memovid.trust): a colourist's keyframe comes out at its own resolution.
+   (memovid.trust; the fits are in memovid.shares): a colourist's keyframe comes out at its own resolution.
    In fades, chroma dims with the light (memovid.fades).
 
 Decoding runs in a background thread (bounded queue) while the model works in batches.
@@ -19,7 +19,6 @@ Decoding runs in a background thread (bounded queue) while the model works in ba
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -38,7 +37,8 @@ from memovid.progress import ProgressFn, no_progress
 from memovid.representative import ShotSampler
 from memovid.retrieval import Ballot, Choice, choose
 from memovid.samples import working_shape
-from memovid.scenes.signature import spread
+from memovid.shares import PaletteShares, fit_trust, shot_palettes
+from memovid.working import L_tensor, at_size, batches, guide_tensor
 
 
 
@@ -128,17 +128,6 @@ def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeCo
     return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports, analysis)
 
 
-def _batches(frames: Iterator, size: int) -> Iterator[list]:
-    batch = []
-    for frame in frames:
-        batch.append(frame)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def prepare(input: Path, model, config: ColorizeConfig, scenes):
     """What pass 1 needs, shared by colorize, suggest and report: (probe info, the model on its
     device in eval mode, the working shape (h, w), a SceneTable or None to detect)."""
@@ -155,12 +144,6 @@ def prepare(input: Path, model, config: ColorizeConfig, scenes):
         scenes = load_scene_table(scenes, frames=info.frames if not info.frames_estimated else None)
     size = config.size or int(model.metadata.get("train", {}).get("size", 256))
     return info, model, working_shape(info.height, info.width, size), scenes
-
-
-def _L_tensor(L_list: list[np.ndarray], device):
-    import torch
-
-    return torch.from_numpy(np.stack(L_list)[:, None]).to(device)  # (B, 1, h, w), L in [0, 100]
 
 
 def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, table,
@@ -187,10 +170,10 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     verified: dict[int, object] = {}
     done = 0
     frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4)
-    for batch in _batches(frames, config.batch_size):
+    for batch in batches(frames, config.batch_size):
         Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
         with torch.inference_mode():
-            q = model.query(_L_tensor(Ls, model.device))
+            q = model.query(L_tensor(Ls, model.device))
             found = memory.retrieve(q, k)
         slots = found.slots.cpu().numpy()
         sims = found.similarities.float().cpu().numpy()
@@ -323,7 +306,6 @@ def _feature_table(model, analysis: Analysis):
     return [values[c.slot] if c is not None else fallback for c in analysis.choices], fallback
 
 
-TRUST_KEYFRAMES = 32  # left-out keyframes the trust curve is fitted on (memovid.trust), spread over the film
 MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
 HELD_BYTES = 512 << 20  # ... and at most this much of held full-size frames (fewer frames at 4K)
 
@@ -342,13 +324,13 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     upsample = UPSAMPLERS[config.upsample]
     smoother = make_smoother(temporal)
     scene_features, fallback = _feature_table(model, analysis)
-    curve = _fit_trust(model, analysis, shape, scene_features, config)
-    palette_shares = _PaletteShares(*_shot_palettes(model, analysis, shape, config))
+    curve = fit_trust(model, analysis, shape, scene_features, config)
+    palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
     values = model.memory.values
     done = 0
     frames = read_frames(input, mode="rgb", prefetch=4)
     with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
-        for batch in _batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
+        for batch in batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
                               config.batch_size):
             features = []
             for item in batch:
@@ -359,8 +341,8 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                     features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
             guides = [item.guide for item in batch]
             with torch.inference_mode():
-                ab = model.colorize(_L_tensor([item.L_small for item in batch], model.device),
-                                    torch.stack(features).to(model.device), _guide_tensor(guides, shape, model.device))
+                ab = model.colorize(L_tensor([item.L_small for item in batch], model.device),
+                                    torch.stack(features).to(model.device), guide_tensor(guides, shape, model.device))
             ab = palette_shares.apply(batch, ab.float().permute(0, 2, 3, 1).cpu().numpy())  # (B, h, w, 2), Lab
             for item, painted in zip(batch, ab):
                 share = None if item.guide is None else curve(item.guide.trust)
@@ -472,111 +454,6 @@ def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np
     return share * guide.full_ab + (1.0 - share) * ab_full
 
 
-def _fit_trust(model, analysis: Analysis, shape: tuple[int, int], features: list, config: ColorizeConfig):
-    """memovid.trust's curve for this film: each keyframe of a shot with two or more is painted from the
-    others, at most TRUST_KEYFRAMES of them spread over the film; FLOW_ONLY when there are none (or
-    ``config.trust`` says so)."""
-    import torch
-
-    from memovid.guide import KeyframeGuide
-    from memovid.trust import FLOW_ONLY, TrustFit
-
-    if not config.guidance or config.trust == "flow":
-        return FLOW_ONLY
-    by_shot: dict[int, list[int]] = {}
-    for number in sorted(analysis.keyframes):
-        by_shot.setdefault(_shot_of(analysis.table, number), []).append(number)
-    left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
-    if not left_out:
-        return FLOW_ONLY
-    left_out = spread(left_out, TRUST_KEYFRAMES)
-    scene_of_shot = _Timeline(analysis.table).scene_of_shot
-    fit = TrustFit()
-    for batch in _batches(iter(left_out), config.batch_size):
-        cases = []
-        for shot, k in batch:
-            guide = KeyframeGuide()
-            for other in by_shot[shot]:
-                if other != k:
-                    guide.add_keyframe(other, *_at_size(analysis.keyframes[other], shape))
-            L8, truth = _at_size(analysis.keyframes[k], shape)
-            cases.append((L8, truth, guide.guide_for(k, L8), features[scene_of_shot[shot]]))
-        with torch.inference_mode():
-            guess = model.colorize(_L_tensor([L8.astype(np.float32) / 2.55 for L8, *_ in cases], model.device),
-                                   torch.stack([f for *_, f in cases]).to(model.device),
-                                   _guide_tensor([g for _, _, g, _ in cases], shape, model.device))
-        for (_, truth, g, _), ab in zip(cases, guess.float().permute(0, 2, 3, 1).cpu().numpy()):
-            fit.add(g.trust, g.ab, ab, truth)
-    curve = fit.curve()
-    logger.info("trust in moved keyframe colour fitted on %d left-out keyframes: %s of it kept at flow "
-                "reliability 0.5", curve.keyframes, f"{float(curve(np.float32(0.5))):.0%}")
-    return curve
-
-
-def _shot_palettes(model, analysis: Analysis, shape: tuple[int, int], config: ColorizeConfig):
-    """({shot: Palette} for the shots no keyframe of this film reaches, the palettes' held-out error)
-    (memovid.palette). Each palette pools the model's keyframes whose memory query is nearest the
-    shot's frames; the error is measured on up to TRUST_KEYFRAMES keyframes, each painted by the
-    palette of the others most like it."""
-    import torch
-
-    from memovid.keyframes import KeyframeStore
-    from memovid.palette import Palette, held_out_error, nearest
-
-    if not (config.guidance and config.palette):
-        return {}, 0.0
-    keyframes = list(KeyframeStore.from_model(model).by_frame.values())
-    shots = analysis.table.shots
-    reached = {_shot_of(analysis.table, number) for number in analysis.keyframes}
-    bare = [i for i in range(len(shots)) if i not in reached]
-    if len(keyframes) < 2 or not bare:
-        return {}, 0.0
-    at = [_at_size(k, shape) for k in keyframes]
-    with torch.inference_mode():
-        keys = np.concatenate([model.query(_L_tensor(b, model.device)).float().cpu().numpy()
-                               for b in _batches((L8.astype(np.float32) / 2.55 for L8, _ in at), config.batch_size)])
-    palettes = {}
-    for shot in bare:
-        span = shots[shot]
-        queries = [q for i, q in analysis.samples if span.start <= i < span.end]
-        if queries:
-            palettes[shot] = Palette.of([at[i] for i in nearest(np.mean(queries, axis=0), keys)])
-    if not palettes:
-        return {}, 0.0
-    error = held_out_error(at, keys, spread(list(range(len(keyframes))), TRUST_KEYFRAMES))
-    logger.info("%d shots without keyframes: part of their colour from the palette of the keyframes most like "
-                "them (its error on keyframes it did not see: %.1f ab)", len(palettes), error ** 0.5)
-    return palettes, error
-
-
-class _PaletteShares:
-    """The palette's share per keyframe-less shot (memovid.palette.share), decided on the first batch
-    of the shot's frames the generator paints and kept for the whole shot, so it does not flicker."""
-
-    def __init__(self, palettes: dict, held_out: float) -> None:
-        self.palettes = palettes
-        self.held_out = held_out
-        self.shot, self.share = -1, 0.0   # shots come in order: only the current one is held
-
-    def apply(self, batch: list, ab: np.ndarray) -> np.ndarray:
-        """ab (B, h, w, 2) of ``batch`` with the palette mixed in on frames of keyframe-less shots."""
-        from memovid.palette import share
-
-        out = ab.copy()
-        for i, item in enumerate(batch):
-            if item.guide is not None or item.shot not in self.palettes:
-                continue
-            palette = self.palettes[item.shot]
-            if item.shot != self.shot:
-                pairs = [(palette(other.L_small), ab[j]) for j, other in enumerate(batch)
-                         if other.shot == item.shot and other.guide is None]
-                self.shot, self.share = item.shot, share(self.held_out, pairs)
-                logger.debug("shot %d without keyframes: %.0f%% of its colour from the palette", item.shot,
-                             100 * self.share)
-            out[i] = self.share * palette(item.L_small) + (1.0 - self.share) * ab[i]
-        return out
-
-
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
     """The shot's keyframes at working size, with their full-size colour where it can be read (read
     here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
@@ -588,34 +465,9 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
     for number, keyframe in analysis.keyframes.items():
         if span.start <= number < span.end:
             path = analysis.full_size.get(number)
-            guide.add_keyframe(number, *_at_size(keyframe, shape),
+            guide.add_keyframe(number, *at_size(keyframe, shape),
                                None if path is None else full_size_ab(path, keyframe, full_shape))
     return guide
-
-
-def _shot_of(table, frame: int) -> int:
-    """Index of the shot of ``table`` that holds ``frame``."""
-    return bisect.bisect([s.start for s in table.shots], frame) - 1
-
-
-def _at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """A model keyframe's (L8, ab) at the working ``shape``."""
-    L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    return L8, cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def _guide_tensor(guides: list, shape: tuple[int, int], device):
-    """(B, 3, h, w): ab prior / 110 and its confidence; zeros for frames without keyframe guidance."""
-    import torch
-
-    if all(g is None for g in guides):
-        return None
-    out = np.zeros((len(guides), 3, *shape), np.float32)
-    for i, g in enumerate(guides):
-        if g is not None:
-            out[i, :2] = g.ab.transpose(2, 0, 1) / 110.0
-            out[i, 2] = g.confidence
-    return torch.from_numpy(out).to(device)
 
 
 def _warn_if_colour(rgb: np.ndarray, input: Path) -> None:

@@ -149,11 +149,11 @@ def test_a_shot_without_keyframes_takes_colour_from_the_palette(two_shots):
 def test_a_shots_share_is_decided_once_and_kept():
     from types import SimpleNamespace
 
-    from memovid.colorize import _PaletteShares
+    from memovid.shares import PaletteShares
 
     L = np.tile(np.linspace(5, 95, 40, dtype=np.float32), (20, 1))
     palette = Palette.of([(np.round(L * 2.55).astype(np.uint8), _ab_of(L))])
-    shares = _PaletteShares({1: palette}, held_out=2 * 9.0)
+    shares = PaletteShares({1: palette}, held_out=2 * 9.0)
     frame = lambda shot, guide=None: SimpleNamespace(shot=shot, guide=guide, L_small=L)  # noqa: E731
     far = np.stack([_ab_of(L) + 30.0] * 2)                 # the generator far off on shot 1's first batch
     first = shares.apply([frame(0, guide=object()), frame(1)], far)

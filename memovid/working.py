@@ -1,0 +1,57 @@
+"""Frames and keyframes at the model's working size, in the batches and tensors the model takes.
+
+Shared by colorize's passes (memovid.colorize) and the fits that decide how much of each colour
+source it keeps (memovid.shares).
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+
+def batches(frames: Iterator, size: int) -> Iterator[list]:
+    """Lists of ``size`` items from ``frames`` (the last may be shorter)."""
+    batch = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def L_tensor(L_list: list[np.ndarray], device):
+    """(B, 1, h, w) tensor on ``device`` of (h, w) L arrays in [0, 100]."""
+    import torch
+
+    return torch.from_numpy(np.stack(L_list)[:, None]).to(device)
+
+
+def shot_of(table, frame: int) -> int:
+    """Index of the shot of ``table`` that holds ``frame``."""
+    return bisect.bisect([s.start for s in table.shots], frame) - 1
+
+
+def at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A model keyframe's (L8, ab) at the working ``shape``."""
+    L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return L8, cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def guide_tensor(guides: list, shape: tuple[int, int], device):
+    """(B, 3, h, w): ab prior / 110 and its confidence; zeros for frames without keyframe guidance."""
+    import torch
+
+    if all(g is None for g in guides):
+        return None
+    out = np.zeros((len(guides), 3, *shape), np.float32)
+    for i, g in enumerate(guides):
+        if g is not None:
+            out[i, :2] = g.ab.transpose(2, 0, 1) / 110.0
+            out[i, 2] = g.confidence
+    return torch.from_numpy(out).to(device)
