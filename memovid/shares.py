@@ -98,27 +98,35 @@ def shot_palettes(model, analysis, shape: tuple[int, int], config: ColorizeConfi
 
 class PaletteShares:
     """The palette's share per keyframe-less shot (memovid.palette.share), decided on the first batch
-    of the shot's frames the generator paints and kept for the whole shot, so it does not flicker."""
+    of the shot's frames the generator paints and kept for the whole shot, so it does not flicker.
+    Frames inside a transition do not decide it (a fade-in's dark frames, where generator and palette
+    both have little colour, would hand the whole shot to the generator); until the first frame past
+    it, their own estimate stands in."""
 
     def __init__(self, palettes: dict, held_out: float) -> None:
         self.palettes = palettes
         self.held_out = held_out
-        self.shot, self.share = -1, 0.0   # shots come in order: only the current one is held
+        self.shot, self.share, self.settled = -1, 0.0, False  # shots come in order: only the current is held
 
     def apply(self, batch: list, ab: np.ndarray) -> np.ndarray:
-        """ab (B, h, w, 2) of ``batch`` with the palette mixed in on frames of keyframe-less shots."""
-        from memovid.palette import share
-
+        """ab (B, h, w, 2) of ``batch`` with the palette mixed in on frames of keyframe-less shots
+        (items with .shot, .guide, .L_small, .in_transition)."""
         out = ab.copy()
         for i, item in enumerate(batch):
             if item.guide is not None or item.shot not in self.palettes:
                 continue
             palette = self.palettes[item.shot]
-            if item.shot != self.shot:
-                pairs = [(palette(other.L_small), ab[j]) for j, other in enumerate(batch)
-                         if other.shot == item.shot and other.guide is None]
-                self.shot, self.share = item.shot, share(self.held_out, pairs)
-                logger.debug("shot %d without keyframes: %.0f%% of its colour from the palette", item.shot,
-                             100 * self.share)
+            if item.shot != self.shot or not self.settled:
+                self._decide(item.shot, palette, batch, ab)
             out[i] = self.share * palette(item.L_small) + (1.0 - self.share) * ab[i]
         return out
+
+    def _decide(self, shot: int, palette, batch: list, ab: np.ndarray) -> None:
+        from memovid.palette import share
+
+        frames = [j for j, other in enumerate(batch) if other.shot == shot and other.guide is None]
+        steady = [j for j in frames if not batch[j].in_transition]
+        self.shot, self.settled = shot, bool(steady)
+        self.share = share(self.held_out, [(palette(batch[j].L_small), ab[j]) for j in steady or frames])
+        if self.settled:
+            logger.debug("shot %d without keyframes: %.0f%% of its colour from the palette", shot, 100 * self.share)
