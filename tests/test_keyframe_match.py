@@ -39,3 +39,20 @@ def test_a_frame_of_another_size_is_compared_on_the_keyframe_grid():
     big = np.repeat(np.repeat(picture, 2, axis=0), 2, axis=1)
     assert _keyframe(picture).matches(big)
     assert not _keyframe(picture).matches(np.repeat(np.repeat(later, 2, axis=0), 2, axis=1))
+
+
+def test_a_gap_that_varies_by_region_still_matches():
+    # Flat-coloured regions whose print luminance differs from the painting's L* by hue (the left half
+    # lighter in the print, the right darker): no single gain and offset maps one onto the other.
+    rng = np.random.default_rng(1)
+    import cv2
+
+    picture = cv2.GaussianBlur(rng.uniform(0, 255, (144, 256)).astype(np.float32), (0, 0), 6)
+    picture = cv2.normalize(picture, None, 20, 235, cv2.NORM_MINMAX)
+    film = picture.copy()
+    film[:, :128] += 9
+    film[:, 128:] -= 9
+    film, picture = (np.clip(x, 0, 255).astype(np.uint8) for x in (film, picture))
+    keyframe = _keyframe(picture)
+    assert keyframe.matches(film)
+    assert not keyframe.matches(np.roll(film, 40, axis=1))  # the same gap on a moved picture does not
