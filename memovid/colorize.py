@@ -192,8 +192,10 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
                 sampler = ShotSampler()
             sampler.add(frame.index, queries[i])
             keyframe = store.by_frame.get(frame.index)
-            if keyframe is not None and keyframe.matches(l_to_l8(Ls[i])):
-                verified[frame.index] = keyframe.on_film(l_to_l8(Ls[i]))
+            if keyframe is not None:
+                L8 = l_to_l8(Ls[i])
+                if keyframe.matches(L8):
+                    verified[frame.index] = keyframe.on_film(L8)
         top1.append(slots[:, 0].astype(np.int32))
         luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))

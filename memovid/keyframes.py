@@ -45,18 +45,16 @@ class Keyframe:
         kivy and the demo it measured 0.967-0.998, five frames away mostly under 0.92.
         """
         film, painted = (_match_view(x, self.L8.shape) for x in (L8, self.L8))
-        centred = film - film.mean()
-        spread = float((centred ** 2).mean())
-        gain = float((centred * (painted - painted.mean())).mean()) / spread if spread > 1e-6 else 1.0
+        film, painted = film - film.mean(), painted - painted.mean()  # the offset fitted: means aligned
+        variance, covariance = float((film ** 2).mean()), float((film * painted).mean())
+        gain = covariance / variance if variance > 1e-6 else 1.0
         gain = min(max(gain, MATCH_GAIN[0]), MATCH_GAIN[1])
-        fitted = gain * centred + painted.mean()
-        if float(np.abs(fitted - painted).mean()) < MATCH_TOLERANCE:
+        if float(np.abs(gain * film - painted).mean()) < MATCH_TOLERANCE:
             return True
-        painted_spread = float(painted.std())
-        if spread ** 0.5 < FLAT or painted_spread < FLAT:  # a flat picture correlates with anything
+        film_spread, painted_spread = variance ** 0.5, float(painted.std())
+        if film_spread < FLAT or painted_spread < FLAT:  # a flat picture correlates with anything
             return False
-        correlation = float((centred * (painted - painted.mean())).mean()) / (spread ** 0.5 * painted_spread)
-        return correlation >= MATCH_CORRELATION
+        return covariance / (film_spread * painted_spread) >= MATCH_CORRELATION
 
     def on_film(self, L8: np.ndarray) -> "Keyframe":
         """This keyframe with the film frame's own luminance (any size; a frame that ``matches``): the
