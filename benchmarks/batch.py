@@ -43,8 +43,10 @@ def main() -> None:
     import torch
 
     from memovid.api import load_pipeline
-    from memovid.batch import run_batch
-    from memovid.segments import colorize_segment, join_segments, plan_segments, scene_table
+    from memovid.batch.run import run_batch
+    from memovid.batch.segments import colorize_segment, plan_segments
+    from memovid.scenes import split_file
+    from memovid.video.join import join_segments
     from memovid.video import probe
 
     torch.set_num_threads(2)
@@ -69,7 +71,7 @@ def main() -> None:
 
         # The join's own cost: segments of the longest-cut clip, joined vs the time to colorize them.
         film = films[2]
-        table = scene_table(film, pipeline.settings.scenes)
+        table = split_file(film, pipeline.settings.scenes)
         plan = plan_segments(film, table, pipeline.settings.segments)
         started = time.perf_counter()
         parts = [colorize_segment(pipeline, model, film, s, tmp / f"part{s.index}.mp4") for s in plan]

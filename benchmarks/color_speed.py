@@ -20,7 +20,7 @@ from skimage.metrics import structural_similarity
 
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import L_from_rgb8, lab_to_rgb, lab_to_rgb8, luma_to_L, rgb8_to_lab, rgb_to_lab
-from memovid.metrics import Evaluator, mean_ciede2000, psnr, ssim
+from memovid.report.metrics import Evaluator, mean_ciede2000, psnr, ssim
 
 
 def best_ms(fn, repeat: int) -> float:

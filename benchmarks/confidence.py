@@ -21,12 +21,12 @@ import cv2
 import numpy as np
 
 import memovid.log  # noqa: F401
-from memovid.colorize import colorize
-from memovid.config import TrainConfig
-from memovid.confidence import CONFIDENCE_FLOOR
+from memovid.paint.colorize import colorize
+from memovid.training.config import TrainConfig
+from memovid.model.confidence import CONFIDENCE_FLOOR
 from memovid.report.gather import gather
 from memovid.scenes import split_file
-from memovid.train import train
+from memovid.training.train import train
 from memovid.video import EncodeOptions, read_frames, write_video
 from memovid.video.frame import Frame
 

@@ -6,7 +6,7 @@ Part 1, keyframes that move with the picture (issue 5): on one real shot, every 
 in colour; the other frames get their ab from
   (a) copy    the nearest keyframe's ab, pixel for pixel
   (b) warp1   the nearest keyframe warped along DIS flow (luminance, keyframe -> target)
-  (c) guide   memovid.guide.KeyframeGuide: the two nearest warped, blended by distance and confidence
+  (c) guide   memovid.motion.guide.KeyframeGuide: the two nearest warped, blended by distance and confidence
   (d) chain   as (c), but each keyframe is carried by flows composed frame to frame (one resampling)
   (e) both    (c) and (d) blended by per-pixel confidence: KeyframeGuide.guide_shot
 and CIEDE2000 against the true colour (true L, predicted ab) is averaged over the non-keyframes.
@@ -32,8 +32,8 @@ import torch
 
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import rgb8_to_lab
-from memovid.flow import flow_with_confidence, l_to_l8, warp
-from memovid.guide import GuideConfig, KeyframeGuide, blend
+from memovid.motion.flow import flow_with_confidence, l_to_l8, warp
+from memovid.motion.guide import GuideConfig, KeyframeGuide, blend
 from memovid.temporal import TemporalConfig, make_smoother
 from memovid.video.decode import read_frames
 

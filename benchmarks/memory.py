@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from memovid.config import TrainConfig
-from memovid.synth import CartoonSpec, cartoon_frames
-from memovid.train import train
+from memovid.training.config import TrainConfig
+from memovid.demo.synth import CartoonSpec, cartoon_frames
+from memovid.training.train import train
 from memovid.video import write_video
 from memovid.video.frame import Frame
 

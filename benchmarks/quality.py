@@ -21,7 +21,7 @@ Every method gets the same keyframes:
   memovid, no palette      the same model with --no-palette: shots without keyframes get the generator's
                    colour alone, not part of the luminance palette of the keyframes most like them
 
-Figures come from memovid.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
+Figures come from memovid.report.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
 next to a plain decode+encode of the same clip in this process.
 
     python benchmarks/quality.py [--steps N] [--clips tupi_example,renpy_oa4_launch]
@@ -41,12 +41,13 @@ import numpy as np
 
 import memovid.log  # noqa: F401
 from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
-from memovid.colorize import colorize
-from memovid.config import ColorizeConfig, TrainConfig
-from memovid.metrics import evaluate
+from memovid.paint.colorize import colorize
+from memovid.paint.config import ColorizeConfig
+from memovid.training.config import TrainConfig
+from memovid.report.metrics import evaluate
 from memovid.scenes import split_file
 from memovid.temporal import TemporalConfig
-from memovid.train import train
+from memovid.training.train import train
 from memovid.video import read_frames, transcode, write_video
 from memovid.video.frame import Frame
 
@@ -179,7 +180,7 @@ def _markdown(rows: list[dict]) -> str:
 
 def speed_720p(work: Path, model: Path) -> str:
     """colorize frames/s at 1280x720 next to plain decode+encode of the same clip."""
-    from memovid.synth import CartoonSpec, cartoon_frames
+    from memovid.demo.synth import CartoonSpec, cartoon_frames
 
     clip = work / "speed_720p.mp4"
     spec = CartoonSpec(width=1280, height=720, scenes=1, shot_frames=(40, 30, 30))

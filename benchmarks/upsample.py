@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
-from memovid.metrics import mean_ciede2000
-from memovid.upsample import UpsampleConfig, bilinear_upsample, guided_upsample
+from memovid.report.metrics import mean_ciede2000
+from memovid.paint.upsample import UpsampleConfig, bilinear_upsample, guided_upsample
 from memovid.video import read_frames
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -6,8 +6,11 @@ functions that need them are called, so ``import memovid`` is cheap.
 
 __version__ = "0.1.0"
 
-# memovid.colorize(...), memovid.train(...), memovid.load_pipeline(...), memovid.run_batch(...): loaded on
-# first use (memovid.api), so that ``import memovid`` and ``memovid --help`` stay light.
-from memovid.api import export as __getattr__, install as _install  # noqa: E402
 
-_install(__name__)
+def __getattr__(name: str):
+    """memovid.colorize(...), memovid.train(...), memovid.load_pipeline(...), memovid.run_batch(...): loaded
+    on first use (memovid.api), so that ``import memovid`` and ``memovid --help`` stay light. No submodule
+    is named like them (paint/, training/), so none can hide them."""
+    from memovid.api import export
+
+    return export(name)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from memovid.errors import DependencyError
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_device(device: str) -> None:
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+
 
 def resolve_device(name: str = "auto"):
     """'auto' -> cuda if available else cpu; 'cuda' without a usable GPU is a DependencyError."""

@@ -1,4 +1,4 @@
-"""One family of errors. Only ``memovid.cli`` turns them into exit codes and messages.
+"""One family of errors. Only ``memovid.cli.common`` turns them into exit codes and messages.
 
 Raise the most specific subclass with a message that names the file and says what is wrong in one
 line; the CLI prints exactly that line (no traceback unless ``--debug``).

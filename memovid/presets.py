@@ -16,16 +16,18 @@ import dataclasses
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-from memovid.config import ColorizeConfig, TrainConfig
+from memovid.batch.segments import SegmentConfig
 from memovid.errors import InputError
 from memovid.model.config import ModelConfig
+from memovid.paint.config import ColorizeConfig
+from memovid.progress import ProgressFn, no_progress
 from memovid.scenes.config import SceneConfig
-from memovid.segments import SegmentConfig
 from memovid.temporal.base import TemporalConfig
+from memovid.training.config import TrainConfig
 from memovid.video.options import EncodeOptions
 
 PIPELINES_DIR = Path(__file__).resolve().parent.parent / "pipelines"
@@ -55,6 +57,61 @@ class Settings:
     temporal: TemporalConfig = TemporalConfig()
     encode: EncodeOptions = EncodeOptions()
     segments: SegmentConfig = SegmentConfig()
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A loaded preset: every section's settings, and the single-film jobs that use them.
+
+    name: the preset's name (or "default"); source: the file it came from; settings: a Settings.
+    memovid.api.Pipeline adds the batch over many films; a batch itself only needs a Preset.
+    """
+
+    name: str
+    settings: Settings
+    description: str = ""
+    source: str = "<defaults>"
+
+    @classmethod
+    def load(cls, name: str | Path | None = None, overrides: Sequence[str] = ()):
+        """The preset ``name`` (pipelines/NAME.toml or a .toml path; None: all defaults) with
+        ``section.key=value`` overrides; InputError naming the file and key when anything is refused."""
+        settings, description, source = load_settings(name, overrides)
+        return cls("default" if name is None else Path(name).stem, settings, description, source)
+
+    def with_(self, **sections):
+        """A copy with whole sections replaced, e.g. ``pipeline.with_(encode=EncodeOptions("ffv1"))``."""
+        return replace(self, settings=replace(self.settings, **sections))
+
+    @property
+    def output_suffix(self) -> str:
+        """What an output file of this pipeline ends with ("" for an image sequence folder)."""
+        return self.settings.encode.spec.extension
+
+    def train(self, inputs: Sequence[str | Path], model: str | Path, *, update: bool = False,
+              resume: bool = False, overwrite: bool = False, scenes=None, backbone_weights=None,
+              progress: ProgressFn = no_progress):
+        """memovid.training.train.train with this pipeline's train, model and scenes sections."""
+        from memovid.training.train import train as run_train
+
+        s = self.settings
+        return run_train(list(inputs), model, config=s.train, model_config=s.model, scene_config=s.scenes,
+                         scenes=scenes, update=update, resume=resume, overwrite=overwrite,
+                         backbone_weights=backbone_weights, progress=progress)
+
+    def colorize(self, input: str | Path, model, output: str | Path, *, scenes=None, keyframes=(),
+                 overwrite: bool = False, progress: ProgressFn = no_progress):
+        """memovid.paint.colorize.colorize with this pipeline's sections; ``scenes`` None: detected with the
+        pipeline's scene settings (the same table a scene-parallel Ray run splits on)."""
+        from memovid.paint.colorize import colorize as run_colorize
+
+        s = self.settings
+        if scenes is None:
+            from memovid.scenes import split_file
+
+            scenes = split_file(input, s.scenes, progress)
+        return run_colorize(input, model, output, config=s.colorize, temporal=s.temporal, encode=s.encode,
+                            scenes=scenes, keyframes=keyframes, overwrite=overwrite, progress=progress)
 
 
 def available_presets() -> list[str]:

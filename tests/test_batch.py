@@ -14,9 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from mediagen import make_video
-from memovid import batch as batch_module
+from memovid.batch import run as batch_module
 from memovid.api import load_pipeline
-from memovid.batch import MANIFEST, Job, run_batch
+from memovid.batch.jobs import Job
+from memovid.batch.manifest import MANIFEST
+from memovid.batch.run import run_batch
 from memovid.cli import cli
 from memovid.errors import InputError
 from memovid.video import probe, read_frames, write_video
@@ -52,7 +54,7 @@ def model(tmp_path) -> Path:
 
 @pytest.fixture
 def runner(monkeypatch) -> CliRunner:
-    from memovid.cli_batch import batch, run
+    from memovid.cli.batch import batch, run
 
     for command in (run, batch):
         if command.name not in cli.commands:

@@ -7,8 +7,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from memovid import cli as cli_module
-from memovid.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, cli, exit_code_for
+from memovid import __version__
+from memovid.cli import cli
+from memovid.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_code_for
 from memovid.errors import DependencyError, InputError, MemovidError, ModelFileError, OutputError, RunError
 
 
@@ -75,4 +76,4 @@ def test_help_does_not_import_heavy_modules():
 
 def test_python_dash_m_memovid_shows_version():
     out = subprocess.run([sys.executable, "-m", "memovid", "--version"], capture_output=True, text=True)
-    assert out.returncode == 0 and "memovid" in out.stdout and cli_module.__version__ in out.stdout
+    assert out.returncode == 0 and "memovid" in out.stdout and __version__ in out.stdout

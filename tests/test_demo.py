@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from memovid.cli import cli
-from memovid.demo import run_demo
+from memovid.demo.run import run_demo
 from memovid.errors import OutputError
-from memovid.metrics import evaluate
-from memovid.synth import CartoonSpec
+from memovid.report.metrics import evaluate
+from memovid.demo.synth import CartoonSpec
 from memovid.video import probe
 
 SMALL = CartoonSpec(width=96, height=64, scenes=2, shot_frames=(14, 10, 14), fade_frames=4)

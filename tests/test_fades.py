@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from memovid.fades import fade_gains
+from memovid.paint.fades import fade_gains
 from memovid.scenes.table import Transition
 
 
@@ -38,7 +38,7 @@ def test_colorize_puts_no_colour_on_the_black_bottom_of_a_fade(tmp_path):
 
     from memovid.cli import cli
     from memovid.color.lab import rgb8_to_lab
-    from memovid.synth import CartoonSpec, cartoon_frames
+    from memovid.demo.synth import CartoonSpec, cartoon_frames
     from memovid.video import EncodeOptions, read_frames, write_video
     from tests.mediagen import make_video
 

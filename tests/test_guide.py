@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from memovid.errors import InputError
-from memovid.guide import GuideConfig, KeyframeGuide
+from memovid.motion.guide import GuideConfig, KeyframeGuide
 
 H, W = 96, 128
 PAD = 40

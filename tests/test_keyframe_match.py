@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from memovid.keyframes import Keyframe
+from memovid.model.keyframes import Keyframe
 from tests.mediagen import moving_shapes
 
 

@@ -71,7 +71,7 @@ def test_keyframes_of_the_film_come_out_as_painted(keyframed, monkeypatch):
     flows (keyframes held up to MAX_HELD frames apart) must beat the direct-warp fallback."""
     import importlib
 
-    module = importlib.import_module("memovid.colorize")
+    module = importlib.import_module("memovid.paint.painter")
     tmp, colour, gray, model = keyframed
     outputs = {}
     for name, held, extra in (("chained", 120, []), ("direct", 1, []), ("unguided", 120, ["--no-guidance"])):

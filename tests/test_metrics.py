@@ -12,7 +12,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
 from memovid.errors import InputError
-from memovid.metrics import (
+from memovid.report.metrics import (
     Evaluator,
     ab_change,
     evaluate,

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from memovid.cli import cli
 from memovid.color.lab import lab_to_rgb8
-from memovid.palette import LEVELS, Palette, held_out_error, nearest, share
+from memovid.paint.palette import LEVELS, Palette, held_out_error, nearest, share
 from memovid.video import EncodeOptions, write_video
 from memovid.video.frame import Frame
 from tests.test_main_job import _ab_error
@@ -149,7 +149,7 @@ def test_a_shot_without_keyframes_takes_colour_from_the_palette(two_shots):
 def test_a_shots_share_is_decided_once_and_kept():
     from types import SimpleNamespace
 
-    from memovid.shares import PaletteShares
+    from memovid.paint.shares import PaletteShares
 
     L = np.tile(np.linspace(5, 95, 40, dtype=np.float32), (20, 1))
     palette = Palette.of([(np.round(L * 2.55).astype(np.uint8), _ab_of(L))])

@@ -17,8 +17,9 @@ import pytest
 from mediagen import make_video, packet_bytes, video_pts
 from memovid.api import Pipeline, load_pipeline
 from memovid.scenes import Scene, SceneTable, Shot, Transition
-from memovid.segments import SegmentConfig, colorize_segment, join_segments, plan_segments, sub_table
-from memovid.synth import CartoonSpec, cartoon_frames, cartoon_truth
+from memovid.batch.segments import SegmentConfig, colorize_segment, plan_segments, sub_table
+from memovid.video.join import join_segments
+from memovid.demo.synth import CartoonSpec, cartoon_frames, cartoon_truth
 from memovid.video import read_frames, write_video
 
 SPEC = CartoonSpec(width=96, height=64, fps=24, scenes=3, shot_frames=(12, 8, 12), fade_frames=4)
@@ -131,7 +132,7 @@ def test_ray_batch_splits_a_film_by_scenes_and_matches_a_local_run(cartoon, tmp_
     import sys
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    from memovid.batch import run_batch
+    from memovid.batch.run import run_batch
 
     short = make_video(tmp_path / "short.mp4", n=10, size=(64, 48))
     model = tmp_path / "stand-in.memo"

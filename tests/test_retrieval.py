@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from memovid.retrieval import Ballot, choose
+from memovid.paint.retrieval import Ballot, choose
 
 
 def test_scene_support_beats_a_single_strong_outlier():

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from memovid.cli import cli
-from memovid.confidence import CONFIDENCE_FLOOR
-from memovid.synth import CartoonSpec, cartoon_frames
+from memovid.model.confidence import CONFIDENCE_FLOOR
+from memovid.demo.synth import CartoonSpec, cartoon_frames
 from memovid.video import EncodeOptions, read_frames, write_video
 from tests.mediagen import make_video, moving_shapes
 
@@ -25,8 +25,9 @@ SIZE = (96, 64)
 
 
 def _scene_confidences(gray, model) -> list[float]:
-    from memovid.colorize import analyse, prepare
-    from memovid.config import ColorizeConfig
+    from memovid.paint.analyse import analyse
+    from memovid.paint.colorize import prepare
+    from memovid.paint.config import ColorizeConfig
 
     _, m, shape, _ = prepare(gray, model, ColorizeConfig(), None)
     return [r.confidence for r in analyse(gray, m, shape, ColorizeConfig(), None).reports]

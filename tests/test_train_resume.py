@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from memovid.config import TrainConfig
+from memovid.training.config import TrainConfig
 from memovid.model.bundle import MemoModel
 from memovid.model.trainer import Trainer
-from memovid.train import checkpoint_path, train
+from memovid.training.train import checkpoint_path, train
 from tests.mediagen import make_video
 
 CONFIG = TrainConfig(steps=4, size=64, crop=48, checkpoint_every=2, frames_per_scene=3)

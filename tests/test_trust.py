@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from memovid.cli import cli
-from memovid.trust import FLOW_ONLY, PRIOR_PIXELS, TrustFit
+from memovid.paint.trust import FLOW_ONLY, PRIOR_PIXELS, TrustFit
 from tests.mediagen import keyframed_film
 from tests.test_main_job import _ab_error
 

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from memovid.upsample import bilinear_upsample, guided_upsample
+from memovid.paint.upsample import bilinear_upsample, guided_upsample
 
 
 def _edge_scene(w: int, h: int):

@@ -1,11 +1,11 @@
-"""memovid.streams.prefetch: order kept, bounded look-ahead, errors and early stops handled."""
+"""memovid.video.prefetch.prefetch: order kept, bounded look-ahead, errors and early stops handled."""
 
 import threading
 import time
 
 import pytest
 
-from memovid.streams import prefetch
+from memovid.video.prefetch import prefetch
 
 
 def _worker_threads():

@@ -16,7 +16,7 @@ def write_report(coloured: str | Path, html: str | Path, *, input=None, referenc
     MemoModel (confidence, flags, the memory's palettes); analysis: colorize's pass-1 result, when
     the caller has it. The HTML file appears only when complete.
     """
-    from memovid.config import ColorizeConfig
+    from memovid.paint.config import ColorizeConfig
     from memovid.progress import no_progress
     from memovid.report.gather import gather
     from memovid.report.html import render

@@ -18,11 +18,12 @@ import numpy as np
 
 from memovid.color.features import AB_MAX, AB_STEP
 from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
-from memovid.colorize import analyse, prepare
-from memovid.confidence import CONFIDENCE_FLOOR
-from memovid.config import ColorizeConfig
+from memovid.paint.analyse import analyse
+from memovid.paint.colorize import prepare
+from memovid.model.confidence import CONFIDENCE_FLOOR
+from memovid.paint.config import ColorizeConfig
 from memovid.errors import InputError
-from memovid.metrics import ab_change, mean_ciede2000, psnr
+from memovid.report.metrics import ab_change, mean_ciede2000, psnr
 from memovid.progress import ProgressFn, no_progress
 from memovid.report.model import PLOT_POINTS, ReportData, SceneEntry
 

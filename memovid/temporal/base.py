@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.flow import FlowConfig
+from memovid.motion.flow import FlowConfig
 
 
 @dataclass(frozen=True)

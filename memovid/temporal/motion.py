@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from memovid.flow import flow_with_confidence, l_to_l8, warp
+from memovid.motion.flow import flow_with_confidence, l_to_l8, warp
 from memovid.temporal.base import Smoother, chroma_agreement
 
 

@@ -17,11 +17,11 @@ import numpy as np
 
 from memovid.errors import InputError
 from memovid.log import logger
-from memovid.streams import prefetch as prefetch_iter
+from memovid.video.prefetch import prefetch as prefetch_iter
 from memovid.video import imageseq
 from memovid.video.frame import Frame
 from memovid.video.options import DEFAULT_FPS
-from memovid.video.probe import open_input, video_stream_of
+from memovid.video.media import open_input, video_stream_of
 
 MODES = ("rgb", "gray")
 # A stream ending this many frame durations before the header's duration is reported as truncated.

@@ -31,7 +31,7 @@ from memovid.video import imageseq
 from memovid.video.frame import Frame
 from memovid.video.options import DEFAULT_FPS, EncodeOptions
 from memovid.video.passthrough import StreamCopier
-from memovid.video.probe import open_input, video_stream_of
+from memovid.video.media import open_input, video_stream_of
 
 # Colour matrices swscale can convert with, by FFmpeg's AVColorSpace number (smpte170m -> bt601).
 _SWS_COLORSPACE = {1: 1, 5: 5, 6: 5, 7: 7, 9: 9}

@@ -32,6 +32,15 @@ def _natural_key(path: Path) -> tuple:
     return tuple(int(part) if part.isdigit() else part.lower() for part in _NUMBERS.split(path.name))
 
 
+def frame_number_of(path: Path) -> int | None:
+    """The last number in a file name's stem: ``frame_00120.png`` -> 120; None when there is none.
+
+    A keyframe's file name is how train and colorize know which frame of the film it was painted on.
+    """
+    numbers = _NUMBERS.findall(path.stem)
+    return int(numbers[-1]) if numbers else None
+
+
 def list_images(source: str | Path) -> list[Path]:
     """The image files of a sequence, in frame order. InputError when there are none."""
     source = Path(source)

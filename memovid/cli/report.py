@@ -1,17 +1,37 @@
-"""``memovid report`` and ``memovid suggest``: look at the result, and ask for the frames to paint next.
-
-They only parse (registered in memovid.cli): the work is memovid.report and memovid.suggest.
+"""``memovid eval``, ``report`` and ``suggest``: measure the result, look at it, and ask for the frames
+to paint next. They only parse: the work is memovid.report (metrics, the HTML page, suggest).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
-from memovid.cli import Session, default, existing, pass_session
-from memovid.config import ColorizeConfig, DEVICES
+from memovid.cli.common import Session, default, existing, pass_session
+from memovid.device import DEVICES
+from memovid.paint.config import ColorizeConfig
 from memovid.report import write_report
+
+
+@click.command("eval")
+@click.argument("output", type=existing)
+@click.argument("reference", type=existing)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with per-frame figures).")
+@pass_session
+def eval_command(session: Session, output: Path, reference: Path, as_json: bool) -> None:
+    """Compare a colorized film with its colour original: PSNR, SSIM, CIEDE2000, flicker."""
+    from memovid.report.metrics import evaluate
+
+    with session.progress() as progress:
+        report = evaluate(output, reference, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    from memovid.cli.ui import out, render_eval
+
+    out.print(render_eval(report))
 
 
 @click.command()
@@ -38,7 +58,7 @@ def report(session: Session, coloured: Path, output: Path, bw, reference, model_
         html = write_report(coloured, output, input=bw, reference=reference, model=model_path, scenes=scenes_file,
                             overwrite=overwrite, config=ColorizeConfig(device=device), progress=progress)
     if not session.quiet:
-        from memovid.ui import err
+        from memovid.cli.ui import err
 
         err.print(f"wrote {html}")
 
@@ -57,20 +77,20 @@ def report(session: Session, coloured: Path, output: Path, bw, reference, model_
 def suggest(session: Session, input: Path, model_path: Path, output: Path, per_scene: int, count, scenes_file,
             device, overwrite) -> None:
     """Write the frames a colourist should paint next, named by frame number for `train --update`."""
-    from memovid.suggest import suggest as run_suggest
+    from memovid.report.suggest import suggest as run_suggest
     from memovid.video import check_paths
 
     check_paths(input, output, overwrite=True)
     with session.progress() as progress:
         found = run_suggest(input, model_path, output, per_scene=per_scene, count=count, scenes=scenes_file,
                             config=ColorizeConfig(device=device), overwrite=overwrite, progress=progress)
-    from memovid.ui import out
+    from memovid.cli.ui import out
 
     if not found:
         out.print("no scene needs a keyframe (use --count N for the N least confident anyway)")
     for s in found:
         out.print(f"{output / s.path}  scene {s.scene}  {s.time:.2f} s  confidence {s.confidence:.2f}")
     if found and not session.quiet:
-        from memovid.ui import err
+        from memovid.cli.ui import err
 
         err.print(f"paint them, then: memovid train --update {output} -m {model_path}")

@@ -16,7 +16,7 @@ SAMPLES_PER_SHOT = 12  # x 512 float16 = 12 KB a shot: a feature film's ~1500 sh
 class ShotSampler:
     """Evenly spread (frame index, vector) samples of one shot, at most ``limit`` of them.
 
-    Also keeps train's candidate thumbnails (memovid.samples); ``dtype`` is what they are stored as.
+    Also keeps train's candidate thumbnails (memovid.training.samples); ``dtype`` is what they are stored as.
     """
 
     def __init__(self, limit: int = SAMPLES_PER_SHOT, dtype=np.float16) -> None:

@@ -12,7 +12,7 @@ the frame than both its neighbours in time, it is moved onto the frame too, as n
 them; per-pixel flow confidence then decides which keyframe each pixel takes.
 
 Each of those keyframes is also offered in place, unmoved, trusted where its luminance matches the
-frame's (memovid.flow.still_confidence): what a still camera shows has not moved, and taking it as it
+frame's (memovid.motion.flow.still_confidence): what a still camera shows has not moved, and taking it as it
 is avoids the estimated flow's noise and resampling blur, which grow with grain and compression.
 
 Flow is estimated at the generator's working size, but a keyframe may also carry its full-size ab
@@ -35,8 +35,8 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.flow import FlowConfig, flow_with_confidence, grow_flow, still_confidence, warp
-from memovid.samples import resize_to
+from memovid.motion.flow import FlowConfig, flow_with_confidence, grow_flow, still_confidence, warp
+from memovid.model.inputs import resize_to
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,16 @@
-"""``memovid run`` and ``memovid batch``: a preset over a shelf of films (registered in memovid.cli).
+"""``memovid run`` and ``memovid batch``: a preset over a shelf of films.
 
-They only parse: the work is memovid.batch.run_batch with a memovid.api.Pipeline. Exit 1 when any
+They only parse: the work is memovid.batch.run.run_batch with a memovid.api.Pipeline. Exit 1 when any
 film failed (after the summary table), 2 when the preset, an override or an argument is refused.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from memovid.cli import Session, pass_session
+from memovid.cli.common import Session, existing, pass_session
 from memovid.errors import RunError
 
-existing = click.Path(path_type=Path)  # existence is checked by the library, with memovid's messages
 EXECUTOR_CHOICES = ("local", "ray")
 
 
@@ -57,13 +54,13 @@ def batch(session: Session, inputs, model, outdir, overrides, jobs, executor, ad
 
 def _batch(session: Session, preset, inputs, model, outdir, overrides, jobs, executor, address) -> None:
     from memovid.api import load_pipeline
-    from memovid.batch import run_batch
+    from memovid.batch.run import run_batch
 
     pipeline = load_pipeline(preset, overrides)
     with session.progress() as progress:
         result = run_batch(list(inputs), model, outdir, pipeline=pipeline, jobs=jobs, executor=executor,
                            address=address, progress=progress)
-    from memovid.ui import out
+    from memovid.cli.ui import out
 
     out.print(render_batch(result))
     if result.exit_code:

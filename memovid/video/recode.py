@@ -10,7 +10,7 @@ from memovid.progress import ProgressFn
 from memovid.video.decode import read_frames
 from memovid.video.encode import check_paths, open_writer
 from memovid.video.options import EncodeOptions
-from memovid.video.probe import probe
+from memovid.video.media import probe
 
 # Frames decoded ahead in a background thread, so decode overlaps encode.
 PREFETCH_FRAMES = 8

@@ -1,9 +1,9 @@
 """Scene-parallel colorize: one film split at scene boundaries into segments, joined without re-encoding.
 
-    table = scene_table(film, SceneConfig())                 # the whole film's shots and scenes
+    table = split_file(film, SceneConfig())                  # the whole film's shots and scenes
     plan = plan_segments(film, table, SegmentConfig())      # cut only where a scene starts
     parts = [colorize_segment(pipeline, model, film, s, part_path(i)) for i, s in enumerate(plan)]
-    join_segments(parts, film, output, encode)               # packets copied, source audio muxed
+    join_segments(parts, plan, film, output, encode)         # memovid.video.join: packets copied, audio muxed
 
 Why the result equals a one-process run of the same film with the same scene table:
 - every scene lies inside one segment, so the per-scene memory vote sees the same frames;
@@ -20,10 +20,8 @@ argument yet, so the intermediate stands in for one. Nothing here imports Ray.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -34,8 +32,6 @@ from memovid.progress import ProgressFn, no_progress
 
 # Intermediate of a segment: lossless RGB; NUT keeps the source's time base exactly (MKV rounds to ms).
 _INTERMEDIATE = {"codec": "ffv1", "suffix": ".nut"}
-# Audio/subtitle packets are muxed up to this far ahead of the last video packet (seconds), as the writer.
-_AUX_LEAD = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,35 +79,6 @@ class Segment:
         return self.end - self.start
 
 
-@dataclass(frozen=True)
-class JoinResult:
-    output: Path
-    frames: int
-    seconds: float
-
-
-def scene_table(input: str | Path, config=None, progress: ProgressFn = no_progress):
-    """The whole film's SceneTable, detected on gray frames at the scene working size."""
-    from memovid.scenes import SceneConfig, detect_scenes
-    from memovid.video import probe, read_frames
-
-    config = config or SceneConfig()
-    info = probe(input)
-    frames = read_frames(input, mode="gray", max_size=config.work_size, prefetch=4)
-    return detect_scenes(frames, config, progress=progress, fps=float(info.fps),
-                         total=None if info.frames_estimated else info.frames)
-
-
-def frame_times(input: str | Path) -> list[int]:
-    """Presentation timestamps of every video frame, sorted (demux only, no decoding)."""
-    from memovid.video.probe import open_input, video_stream_of
-
-    with open_input(input) as container:
-        stream = video_stream_of(container, input)
-        pts = sorted(p.pts for p in container.demux(stream) if p.size and p.pts is not None)
-    return pts
-
-
 def plan_segments(input: str | Path, table, config: SegmentConfig = SegmentConfig()) -> list[Segment]:
     """Segments of whole scenes, each at least ``min_seconds`` long (the last may be shorter when
     merging it would leave one segment). One segment when the film cannot be split safely: an image
@@ -122,6 +89,8 @@ def plan_segments(input: str | Path, table, config: SegmentConfig = SegmentConfi
     whole = [Segment(0, 0, table.frames, None, None, table)]  # no re-timing: colorize's own output
     if not config.split or info.is_image_sequence or len(table.scenes) < 2:
         return whole
+    from memovid.video.join import frame_times, video_timing
+
     pts = frame_times(input)
     if len(pts) != table.frames:
         return whole
@@ -137,12 +106,7 @@ def plan_segments(input: str | Path, table, config: SegmentConfig = SegmentConfi
         starts = [starts[i] for i in keep]
     if len(starts) < 2:
         return whole
-    from memovid.video.probe import open_input, video_stream_of
-
-    with open_input(input) as container:
-        stream = video_stream_of(container, input)
-        tb, origin = Fraction(stream.time_base), stream.start_time or 0
-        rate = Fraction(stream.average_rate or stream.guessed_rate or info.fps)
+    tb, origin, rate = video_timing(input, info.fps)
     ends = starts[1:] + [table.frames]
 
     def seconds_before(frame: int) -> float | None:
@@ -172,7 +136,7 @@ def colorize_segment(pipeline, model, input: str | Path, segment: Segment, outpu
                      work_dir: str | Path | None = None, progress: ProgressFn = no_progress) -> Path:
     """Colorize one segment into ``output`` (the pipeline's codec, video only, source timestamps).
 
-    pipeline: a memovid.api.Pipeline. model: a .memo path or a loaded MemoModel.
+    pipeline: a memovid.presets.Preset (or memovid.api.Pipeline). model: a .memo path or a loaded MemoModel.
     """
     from memovid.video import EncodeOptions, Frame, read_frames, write_video
 
@@ -205,87 +169,6 @@ def _check_span(frames: Iterator, segment: Segment, input) -> Iterator:
         if i == 0 and frame.index != segment.start:
             raise RunError(f"{input}: seeking to frame {segment.start} landed on frame {frame.index}")
         yield frame
-
-
-def join_segments(parts: list[Path], segments: list[Segment], source: str | Path | None, output: str | Path,
-                  encode, overwrite: bool = False) -> JoinResult:
-    """Concatenate the video packets of ``parts`` (in order) into ``output``, each packet given back
-    the source timestamp of its frame (``segments[k].pts``), and copy the source's audio/subtitles
-    (per ``encode``: memovid.video.EncodeOptions), without re-encoding. Written to a temporary file
-    beside ``output`` and renamed when complete."""
-    import av
-
-    from memovid.video import check_paths
-    from memovid.video.passthrough import StreamCopier
-    from memovid.video.probe import open_input, video_stream_of
-
-    started = time.perf_counter()
-    output = Path(output)
-    check_paths(source, output, overwrite)
-    if not parts or len(parts) != len(segments):
-        raise RunError(f"{output}: {len(parts)} segment files for {len(segments)} segments")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=f".memovid-tmp{output.suffix}", dir=output.parent)
-    os.close(fd)
-    temp = Path(name)
-    frames = 0
-    try:
-        with av.open(str(temp), "w") as out, StreamCopier(source, out, audio=encode.copy_audio, subtitles=encode.copy_subtitles,
-                                                          target=output) as aux:
-            with open_input(parts[0]) as first:
-                video = out.add_stream_from_template(video_stream_of(first, parts[0]))
-            video.time_base = segments[0].time_base
-            for packet in _video_packets(parts, segments):
-                aux.mux_until(float(packet.dts * packet.time_base) + _AUX_LEAD if packet.dts is not None else None)
-                packet.stream = video
-                out.mux(packet)
-                frames += 1
-            aux.mux_until(None)
-        os.replace(temp, output)
-    except av.error.FFmpegError as error:
-        temp.unlink(missing_ok=True)
-        raise RunError(f"{output}: joining segments failed ({error})") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return JoinResult(output, frames, time.perf_counter() - started)
-
-
-def _video_packets(parts: list[Path], segments: list[Segment]) -> Iterator:
-    """Packets of every part in order, re-timed onto the source's timeline (source time base)."""
-    from memovid.video.probe import open_input, video_stream_of
-
-    last_dts = None
-    for part, segment in zip(parts, segments):
-        with open_input(part) as container:
-            stream = video_stream_of(container, part)
-            to_frame = Fraction(stream.time_base) * segment.rate  # part timestamp -> frame number
-            for packet in container.demux(stream):
-                if not packet.size:
-                    continue
-                pts = packet.pts
-                packet.pts = _source_ts(segment, pts * to_frame) if pts is not None else None
-                packet.dts = _source_ts(segment, packet.dts * to_frame) if packet.dts is not None else None
-                packet.time_base = segment.time_base
-                if last_dts is not None and packet.dts is not None and packet.dts <= last_dts:
-                    raise RunError(f"{part}: its timestamps go back before the previous segment's end")
-                last_dts = packet.dts if packet.dts is not None else last_dts
-                yield packet
-
-
-def _source_ts(segment: Segment, frame: Fraction) -> int:
-    """The source timestamp of the segment's frame number ``frame``; the decoder delay's negative
-    numbers (B-frame reordering) step back from the first frame at the nominal frame duration."""
-    step = 1 / (segment.rate * segment.time_base)
-    n = len(segment.pts)
-    if frame.denominator == 1 and 0 <= frame < n:
-        return segment.pts[int(frame)]
-    if frame < 0:
-        return segment.pts[0] + round(frame * step)
-    if frame >= n - 1:
-        return segment.pts[-1] + round((frame - n + 1) * step)
-    low = int(frame)
-    return segment.pts[low] + round((frame - low) * (segment.pts[low + 1] - segment.pts[low]))
 
 
 def segment_dir(output: str | Path) -> Path:

@@ -1,6 +1,6 @@
 """``memovid demo``: the whole main job on a cartoon memovid draws itself, in minutes on a laptop CPU.
 
-1. draw a colour cartoon with known scenes (memovid.synth) and its black-and-white version;
+1. draw a colour cartoon with known scenes (memovid.demo.synth) and its black-and-white version;
 2. split the black-and-white film into scenes, as a restorer would first do;
 3. take a few colour keyframes per shot (what a colourist would paint) and train a model on them;
 4. colorize the black-and-white film, write a side-by-side (gray | memovid | original) and the
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from memovid.config import ColorizeConfig, TrainConfig
+from memovid.paint.config import ColorizeConfig
+from memovid.training.config import TrainConfig
 from memovid.errors import OutputError
 from memovid.progress import ProgressFn, no_progress
 
@@ -35,17 +36,17 @@ def run_demo(folder: str | Path, *, steps: int = DEMO_STEPS, device: str = "auto
              spec=None, progress: ProgressFn = no_progress) -> DemoResult:
     """Run the demo into ``folder`` (created; refused when it holds a previous demo unless overwrite).
 
-    spec: the memovid.synth.CartoonSpec to draw (default: three scenes at 320x240).
+    spec: the memovid.demo.synth.CartoonSpec to draw (default: three scenes at 320x240).
     """
     import cv2
 
-    from memovid.colorize import colorize
-    from memovid.metrics import evaluate
+    from memovid.paint.colorize import colorize
+    from memovid.report.metrics import evaluate
     from memovid.report import write_report
     from memovid.scenes import split_file
-    from memovid.synth import CartoonSpec, cartoon_frames
+    from memovid.demo.synth import CartoonSpec, cartoon_frames
     from memovid.textout import write_text
-    from memovid.train import train
+    from memovid.training.train import train
     from memovid.video import read_frames, write_video
     from memovid.video.frame import Frame
 

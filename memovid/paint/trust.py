@@ -1,6 +1,6 @@
 """How much of the keyframes' moved colour to keep over the generator's guess, fitted per film.
 
-The flow's reliability (memovid.guide.Guidance.trust) says how likely the moved colour is right. What
+The flow's reliability (memovid.motion.guide.Guidance.trust) says how likely the moved colour is right. What
 it has to be weighed against is how good the generator's own guess is, and that depends on the model
 (a few CPU minutes of training paint far worse than a long GPU run) and on the film. Both can be
 measured where the answer is known: each keyframe of a shot with two or more is left out in turn, the

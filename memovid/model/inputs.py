@@ -1,7 +1,7 @@
 """Frames and keyframes at the model's working size, in the batches and tensors the model takes.
 
-Shared by colorize's passes (memovid.colorize) and the fits that decide how much of each colour
-source it keeps (memovid.shares).
+Shared by colorize's passes (memovid.paint.colorize) and the fits that decide how much of each colour
+source it keeps (memovid.paint.shares).
 """
 
 from __future__ import annotations
@@ -11,6 +11,19 @@ from typing import Iterator
 
 import cv2
 import numpy as np
+
+
+def working_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """(h, w) with the long side equal to ``size`` (never enlarged), aspect kept, even sides."""
+    scale = min(1.0, size / max(height, width))
+    return max(2, round(height * scale / 2) * 2), max(2, round(width * scale / 2) * 2)
+
+
+def resize_to(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == shape:
+        return image
+    shrinking = shape[0] < image.shape[0]
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
 def batches(frames: Iterator, size: int) -> Iterator[list]:

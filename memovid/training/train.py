@@ -1,6 +1,6 @@
 """``memovid train``: learn colour from colour footage and keyframes into one .memo model.
 
-Inputs are split into scenes and a few varied frames per scene are chosen (memovid.samples). The
+Inputs are split into scenes and a few varied frames per scene are chosen (memovid.training.samples). The
 MemoPainter step (memovid.model.Trainer) runs for a budget of steps or minutes on random crops; a
 share of the steps hands the generator a keyframe of the same shot warped along the motion, so that
 colorize can use same-shot keyframes as a prior. Finally every chosen frame is written into the
@@ -19,12 +19,13 @@ from typing import Sequence
 
 import numpy as np
 
-from memovid import __version__, checkpoint
-from memovid.config import TrainConfig
+from memovid import __version__
+from memovid.training import checkpoint
+from memovid.training.config import TrainConfig
 from memovid.errors import InputError, OutputError
 from memovid.log import logger
 from memovid.progress import ProgressFn, no_progress
-from memovid.samples import Sample, collect_samples
+from memovid.training.samples import Sample, collect_samples
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
     import torch
 
     from memovid.color.lab import rgb8_to_lab
-    from memovid.confidence import METADATA_KEY, yardstick
+    from memovid.model.confidence import METADATA_KEY, yardstick
 
     if fresh:
         model.memory.resize_(model.memory.size)
@@ -177,7 +178,7 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
             q = model.query(L)
             model.memory.update(q, model.feature.compute(ab, L), sample.scene)
             queries.append(q[0].float().cpu().numpy())
-    # The yardstick of retrieval confidence (memovid.confidence), measured with the final query net.
+    # The yardstick of retrieval confidence (memovid.model.confidence), measured with the final query net.
     keys = model.memory.keys[model.memory.filled].float().cpu().numpy()
     scale = yardstick(np.stack(queries), [s.scene for s in samples], keys) if queries else None
     if scale is not None:
@@ -187,8 +188,8 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
 def store_keyframes(model, samples: list[Sample]) -> None:
     """Keep samples whose frame number is known as keyframes (colorize warps them along motion)."""
     from memovid.color.lab import rgb8_to_lab
-    from memovid.flow import l_to_l8
-    from memovid.keyframes import Keyframe, KeyframeStore
+    from memovid.motion.flow import l_to_l8
+    from memovid.model.keyframes import Keyframe, KeyframeStore
 
     store = KeyframeStore.from_model(model)
     for sample in samples:
@@ -200,7 +201,7 @@ def store_keyframes(model, samples: list[Sample]) -> None:
 
 def _save(model, path: Path, step: int, config: TrainConfig, tables: list, inputs, *, checkpoint: dict | None) -> None:
     """Save the model, or a resumable checkpoint (``checkpoint``: the JSON training state of
-    memovid.checkpoint.store). Provenance accumulates over --update runs."""
+    memovid.training.checkpoint.store). Provenance accumulates over --update runs."""
     run = {"memovid": __version__, "inputs": [str(p) for p in inputs], "tables": tables, "steps": step,
            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     history = [h for h in model.metadata.get("history", []) if h.get("time") != run["time"]]
@@ -232,8 +233,8 @@ class _Batches:
     def next(self, device):
         import torch
 
-        from memovid.flow import l_to_l8
-        from memovid.guide import KeyframeGuide
+        from memovid.motion.flow import l_to_l8
+        from memovid.motion.guide import KeyframeGuide
 
         batch = self.rng.integers(0, len(self.samples), size=self.batch_size)
         crop = self.config.crop

@@ -12,7 +12,6 @@ the frame number in the film, which lets colorize warp the keyframe along the mo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -21,8 +20,9 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
+from memovid.model.inputs import resize_to, working_shape
 from memovid.progress import ProgressFn, no_progress
-from memovid.representative import ShotSampler
+from memovid.scenes.representative import ShotSampler
 
 THUMB = (16, 12)           # candidate signature: a tiny gray thumbnail, width x height
 CANDIDATES_PER_SHOT = 16   # kept per shot while decoding; stride doubles when full (bounded memory)
@@ -44,35 +44,13 @@ class Sample:
     source: str
 
 
-def working_shape(height: int, width: int, size: int) -> tuple[int, int]:
-    """(h, w) with the long side equal to ``size`` (never enlarged), aspect kept, even sides."""
-    scale = min(1.0, size / max(height, width))
-    return max(2, round(height * scale / 2) * 2), max(2, round(width * scale / 2) * 2)
-
-
-def resize_to(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if image.shape[:2] == shape:
-        return image
-    shrinking = shape[0] < image.shape[0]
-    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-
-
-_NUMBER = re.compile(r"(\d+)")
-
-
-def frame_number_of(path: Path) -> int | None:
-    """The last number in a file name's stem: ``frame_00120.png`` -> 120; None when there is none."""
-    numbers = _NUMBER.findall(path.stem)
-    return int(numbers[-1]) if numbers else None
-
-
 def keyframe_samples(folder: Path, size: int, scene: int, scene_of_frame=None) -> list[Sample]:
     """Every image of a keyframe folder as a sample.
 
     scene_of_frame: optional callable frame number -> (scene id, shot key) from a scene table of the
     film the keyframes were painted for; without it the folder is one scene and shots are unknown.
     """
-    from memovid.video.imageseq import list_images, read_image
+    from memovid.video.imageseq import frame_number_of, list_images, read_image
 
     samples = []
     for path in list_images(folder):

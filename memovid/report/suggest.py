@@ -3,7 +3,7 @@
 colorize knows where it is unsure: a scene whose frames find no close memory slot (low retrieval
 confidence) and that has no keyframe of its own. suggest runs colorize's analysis pass, takes those
 scenes (or the ``count`` least confident), picks each one's most representative frames
-(memovid.representative) and writes them, at full size, as PNG named with their frame number. Painted
+(memovid.scenes.representative) and writes them, at full size, as PNG named with their frame number. Painted
 and given back with ``memovid train --update DIR -m MODEL``, they become the scene's keyframes: its
 colours come from the memory, and move with the picture through the shot.
 """
@@ -16,11 +16,12 @@ from pathlib import Path
 
 import cv2
 
-from memovid.colorize import SceneReport, analyse, prepare
-from memovid.config import ColorizeConfig
+from memovid.paint.analyse import SceneReport, analyse
+from memovid.paint.colorize import prepare
+from memovid.paint.config import ColorizeConfig
 from memovid.errors import OutputError
 from memovid.progress import ProgressFn, no_progress
-from memovid.representative import representatives
+from memovid.scenes.representative import representatives
 from memovid.textout import write_bytes, write_text
 
 MANIFEST = "suggestions.json"
@@ -31,7 +32,7 @@ class Suggestion:
     frame: int
     time: float                 # seconds from the start
     scene: int
-    confidence: float           # the scene's retrieval confidence (0..1, memovid.confidence)
+    confidence: float           # the scene's retrieval confidence (0..1, memovid.model.confidence)
     path: str                   # the PNG written
 
 

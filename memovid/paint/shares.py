@@ -1,32 +1,32 @@
 """How much of each colour source colorize keeps, decided per film before it paints.
 
 - The keyframes' moved colour over the generator's guess: a curve over the flow's reliability fitted
-  on the film's own keyframes, each left out and painted from the others (memovid.trust).
+  on the film's own keyframes, each left out and painted from the others (memovid.paint.trust).
 - A luminance palette over the generator's guess, on shots no keyframe reaches: per shot, from how far
   the generator strays from the palette against the palette's error on keyframes it did not see
-  (memovid.palette).
+  (memovid.paint.palette).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from memovid.config import ColorizeConfig
+from memovid.paint.config import ColorizeConfig
 from memovid.log import logger
 from memovid.scenes.signature import spread
-from memovid.working import L_tensor, at_size, batches, guide_tensor, shot_of
+from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor, shot_of
 
-TRUST_KEYFRAMES = 32  # left-out keyframes the trust curve is fitted on (memovid.trust), spread over the film
+TRUST_KEYFRAMES = 32  # left-out keyframes the trust curve is fitted on (memovid.paint.trust), spread over the film
 
 
 def fit_trust(model, analysis, shape: tuple[int, int], features: list, config: ColorizeConfig):
-    """memovid.trust's curve for this film: each keyframe of a shot with two or more is painted from the
+    """memovid.paint.trust's curve for this film: each keyframe of a shot with two or more is painted from the
     others, at most TRUST_KEYFRAMES of them spread over the film; FLOW_ONLY when there are none (or
     ``config.trust`` says so)."""
     import torch
 
-    from memovid.guide import KeyframeGuide
-    from memovid.trust import FLOW_ONLY, TrustFit
+    from memovid.motion.guide import KeyframeGuide
+    from memovid.paint.trust import FLOW_ONLY, TrustFit
 
     if not config.guidance or config.trust == "flow":
         return FLOW_ONLY
@@ -62,13 +62,13 @@ def fit_trust(model, analysis, shape: tuple[int, int], features: list, config: C
 
 def shot_palettes(model, analysis, shape: tuple[int, int], config: ColorizeConfig):
     """({shot: Palette} for the shots no keyframe of this film reaches, the palettes' held-out error)
-    (memovid.palette). Each palette pools the model's keyframes whose memory query is nearest the
+    (memovid.paint.palette). Each palette pools the model's keyframes whose memory query is nearest the
     shot's frames; the error is measured on up to TRUST_KEYFRAMES keyframes, each painted by the
     palette of the others most like it."""
     import torch
 
-    from memovid.keyframes import KeyframeStore
-    from memovid.palette import Palette, held_out_error, nearest
+    from memovid.model.keyframes import KeyframeStore
+    from memovid.paint.palette import Palette, held_out_error, nearest
 
     if not (config.guidance and config.palette):
         return {}, 0.0
@@ -97,7 +97,7 @@ def shot_palettes(model, analysis, shape: tuple[int, int], config: ColorizeConfi
 
 
 class PaletteShares:
-    """The palette's share per keyframe-less shot (memovid.palette.share), decided on the first batch
+    """The palette's share per keyframe-less shot (memovid.paint.palette.share), decided on the first batch
     of the shot's frames the generator paints and kept for the whole shot, so it does not flicker.
     Frames inside a transition do not decide it (a fade-in's dark frames, where generator and palette
     both have little colour, would hand the whole shot to the generator); until the first frame past
@@ -122,7 +122,7 @@ class PaletteShares:
         return out
 
     def _decide(self, shot: int, palette, batch: list, ab: np.ndarray) -> None:
-        from memovid.palette import share
+        from memovid.paint.palette import share
 
         frames = [j for j, other in enumerate(batch) if other.shot == shot and other.guide is None]
         steady = [j for j in frames if not batch[j].in_transition]

@@ -1,0 +1,195 @@
+"""Pass 1 of colorize, at working size in gray: shots and scenes, one colour feature per scene, keyframes.
+
+Every frame queries the memory; its top-k vote goes to its shot's ballot once the shot is certain,
+and the frames of each scene elect one colour feature (memovid.paint.retrieval). The model's keyframes
+that are frames of this very film are found here too (memovid.model.keyframes), and the mean
+luminance of every frame, for the fades.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from memovid.errors import InputError
+from memovid.log import logger
+from memovid.model.confidence import CONFIDENCE_FLOOR, Calibration
+from memovid.model.inputs import L_tensor, batches
+from memovid.paint.config import ColorizeConfig
+from memovid.paint.fades import fade_gains
+from memovid.paint.retrieval import Ballot, Choice, choose
+from memovid.progress import ProgressFn, no_progress
+from memovid.scenes.representative import ShotSampler
+
+
+@dataclass(frozen=True)
+class SceneReport:
+    """What colorize decided for one scene (also the per-scene summary the CLI prints)."""
+
+    scene: int
+    start: int
+    end: int
+    slot: int | None            # the memory slot whose colour feature painted the scene
+    memory_scene: int | None    # the training scene that slot came from
+    confidence: float           # retrieval confidence of the scene's frames, 0..1 (memovid.model.confidence)
+    support: float              # share of the vote the winning memory scene got (0..1)
+    keyframes: int              # keyframes of this film found inside the scene (motion guidance)
+
+    @property
+    def needs_keyframe(self) -> bool:
+        return self.keyframes == 0 and self.confidence < CONFIDENCE_FLOOR
+
+
+@dataclass
+class Analysis:
+    """Pass 1's result: the scene table, per-scene choices, per-frame top-1 slots, usable keyframes."""
+
+    table: object
+    choices: list[Choice | None]
+    frame_top1: np.ndarray          # (frames,) int32 slot per frame, for --retrieval frame
+    keyframes: dict[int, object]    # frame number -> Keyframe verified against this film
+    reports: list[SceneReport]
+    frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.model.confidence)
+    samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
+    full_size: dict[int, Path] = field(default_factory=dict)  # keyframe frame -> its full-size image
+    fade_gain: dict[int, float] = field(default_factory=dict)  # frame in a fade -> chroma gain (memovid.paint.fades)
+
+    def scene_samples(self, scene: int) -> list[tuple[int, np.ndarray]]:
+        s = self.table.scenes[scene]
+        return [(i, q) for i, q in self.samples if s.start <= i < s.end]
+
+
+def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, table,
+            progress: ProgressFn = no_progress) -> Analysis:
+    """Pass 1 (see module doc). ``table`` None: shots and scenes are detected here."""
+    import torch
+
+    from memovid.color.lab import luma_to_L
+    from memovid.motion.flow import l_to_l8
+    from memovid.model.keyframes import KeyframeStore
+    from memovid.scenes import SceneSplitter, SceneConfig
+    from memovid.video import read_frames
+
+    splitter = SceneSplitter(SceneConfig()) if table is None else None
+    memory = model.memory
+    k = min(model.config.memory.k_for(model.config.feature), max(1, int(memory.filled.sum())))
+    store = KeyframeStore.from_model(model)
+    votes = _Votes(splitter.latency if splitter is not None else 0)
+    starts = {shot.start for shot in table.shots} if table is not None else set()
+    top1: list[np.ndarray] = []
+    similarity: list[np.ndarray] = []
+    luma: list[np.ndarray] = []  # mean L per frame: a few bytes a frame, for the fades
+    sampler, samples = ShotSampler(), []
+    verified: dict[int, object] = {}
+    done = 0
+    frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4)
+    for batch in batches(frames, config.batch_size):
+        Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
+        with torch.inference_mode():
+            q = model.query(L_tensor(Ls, model.device))
+            found = memory.retrieve(q, k)
+        slots = found.slots.cpu().numpy()
+        sims = found.similarities.float().cpu().numpy()
+        queries = q.float().cpu().numpy()
+        for i, frame in enumerate(batch):
+            votes.add(frame.index, slots[i], sims[i])
+            if splitter is not None:
+                closed = [shot.end for shot in splitter.feed(frame)]
+            else:
+                closed = [frame.index] if frame.index in starts and frame.index > 0 else []
+            for boundary in closed:
+                votes.close_at(boundary)
+            votes.settle(frame.index)
+            if closed:
+                samples += sampler.samples
+                sampler = ShotSampler()
+            sampler.add(frame.index, queries[i])
+            keyframe = store.by_frame.get(frame.index)
+            if keyframe is not None:
+                L8 = l_to_l8(Ls[i])
+                if keyframe.matches(L8):
+                    verified[frame.index] = keyframe.on_film(L8)
+        top1.append(slots[:, 0].astype(np.int32))
+        luma.append(np.array([L.mean() for L in Ls], np.float32))
+        similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
+        done += len(batch)
+        progress("analysing", done, None)
+    if done == 0:
+        raise InputError(f"{input}: no frames could be decoded")
+    samples += sampler.samples
+    if splitter is not None:
+        table = splitter.finish()  # the boundaries of the film's last latency frames are known only now
+        for shot in table.shots[1:]:
+            if shot.start > votes.start:
+                votes.close_at(shot.start)
+    shot_ballots = votes.finish()
+    ballots = _per_shot(shot_ballots, table)
+    scene_ids = memory.scene_ids.cpu().numpy()
+    calibration = Calibration.from_model(model)
+    choices, reports = [], []
+    for s, scene in enumerate(table.scenes):
+        merged = Ballot()
+        for shot in scene.shots:
+            merged = merged.merge(ballots[shot])
+        choice = choose(merged, scene_ids)
+        choices.append(choice)
+        reports.append(SceneReport(s, scene.start, scene.end, choice and choice.slot,
+                                   choice and choice.memory_scene, calibration(merged.confidence),
+                                   choice.support if choice else 0.0,
+                                   sum(scene.start <= f < scene.end for f in verified)))
+    if verified:
+        logger.info("%d keyframes of the model are frames of %s: their colour follows the motion", len(verified), input.name)
+    return Analysis(table, choices, np.concatenate(top1), verified, reports, calibration(np.concatenate(similarity)),
+                    samples, fade_gain=fade_gains(table.transitions, np.concatenate(luma)))
+
+
+class _Votes:
+    """Each frame's top-k vote goes to the ballot of its shot, once that shot is certain.
+
+    The splitter reports a boundary up to ``latency`` frames after it; votes wait in a queue of at
+    most that many frames, so a late-detected cut never hands one shot's frames to the other.
+    """
+
+    def __init__(self, latency: int) -> None:
+        self.latency = latency
+        self.pending: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        self.ballot, self.start = Ballot(), 0
+        self.closed: list[tuple[int, Ballot]] = []  # (shot start, ballot)
+
+    def add(self, index: int, slots: np.ndarray, similarities: np.ndarray) -> None:
+        self.pending.append((index, slots, similarities))
+
+    def close_at(self, boundary: int) -> None:
+        """A shot ended before frame ``boundary``."""
+        self._flush(boundary)
+        self.closed.append((self.start, self.ballot))
+        self.ballot, self.start = Ballot(), boundary
+
+    def settle(self, index: int) -> None:
+        """Frames older than the splitter's latency can only be in the open shot."""
+        self._flush(index - self.latency + 1)
+
+    def finish(self) -> list[tuple[int, Ballot]]:
+        self._flush(None)
+        return self.closed + [(self.start, self.ballot)]
+
+    def _flush(self, before: int | None) -> None:
+        while self.pending and (before is None or self.pending[0][0] < before):
+            _, slots, similarities = self.pending.popleft()
+            self.ballot.add(slots, similarities)
+
+
+def _per_shot(ballots: list[tuple[int, Ballot]], table) -> list[Ballot]:
+    """Ballots per final shot: each provisional shot's ballot goes to the final shot holding its start
+    (the splitter's final list can differ when it merges short shots at the end)."""
+    out = [Ballot() for _ in table.shots]
+    i = 0
+    for start, ballot in ballots:
+        while i < len(table.shots) - 1 and start >= table.shots[i].end:
+            i += 1
+        out[i] = out[i].merge(ballot)
+    return out

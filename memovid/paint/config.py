@@ -1,0 +1,50 @@
+"""Defaults and bounds of ``memovid colorize``, in one place.
+
+``colorize`` options, TOML presets and the Python API all read this dataclass. The stages keep their
+own sections beside their code (``memovid.video.options.EncodeOptions``, ``memovid.temporal``...);
+this one holds what belongs to painting a film. Importing it is cheap (no torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memovid.device import check_device
+
+
+@dataclass(frozen=True)
+class ColorizeConfig:
+    """How ``memovid colorize`` paints a black-and-white film."""
+
+    size: int | None = None         # working size (long side); None -> the size the model was trained at
+    batch_size: int = 8
+    device: str = "auto"
+    retrieval: str = "scene"        # "scene": top-k voted over the scene; "frame": the paper's per-frame top-1
+    guidance: bool = True           # warp same-shot keyframes' colour along motion as the generator's prior
+    # ab to full size: "guided" (fast guided filter on the original luminance) or "bilinear". Measured two
+    # ways: end to end (benchmarks/quality.py, full-size keyframes) the two are within 0.02 CIEDE2000
+    # (tupi 2.36 guided vs 2.38 bilinear; it was 2.64 vs 2.74 with working-size keyframes, where painted
+    # ab bleeds over outlines and the filter snaps it back); on a frame's own true chroma
+    # (benchmarks/upsample.py) bilinear is better. The default stays guided.
+    upsample: str = "guided"
+    # How much of the keyframes' moved colour to keep over the generator's guess: "fitted" (a curve over
+    # the flow's reliability fitted on the film's own keyframes, memovid.paint.trust) or "flow" (the
+    # reliability itself, the prior).
+    trust: str = "fitted"
+    # Shots no keyframe reaches: part of their colour from the luminance palette of the keyframes most
+    # like them (memovid.paint.palette), the share per shot from how far the generator strays from it;
+    # False: the generator's alone.
+    palette: bool = True
+
+    def __post_init__(self) -> None:
+        check_device(self.device)
+        if self.size is not None and not 64 <= self.size <= 2048:
+            raise ValueError(f"size must be within [64, 2048], got {self.size}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.retrieval not in ("scene", "frame"):
+            raise ValueError(f"retrieval must be 'scene' or 'frame', got {self.retrieval!r}")
+        if self.upsample not in ("guided", "bilinear"):
+            raise ValueError(f"upsample must be 'guided' or 'bilinear', got {self.upsample!r}")
+        if self.trust not in ("fitted", "flow"):
+            raise ValueError(f"trust must be 'fitted' or 'flow', got {self.trust!r}")

@@ -1,0 +1,226 @@
+"""Pass 2 of colorize, at full size: paint, guide, trust, smooth, upsample, encode.
+
+The generator paints ab at working size from the luminance, the scene's colour feature and, where
+the shot has keyframes, their motion-warped ab (memovid.motion.guide); the keyframes' moved colour is
+kept over its guess by a trust curve (memovid.paint.trust), shots without keyframes take part of
+theirs from a palette (memovid.paint.palette), chroma is held steady within each shot
+(memovid.temporal), upsampled edge-aware onto the ORIGINAL full-resolution luminance and dimmed in
+fades. Decoding runs in a background thread (bounded queue) while the model works in batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from memovid.log import warn_once
+from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor
+from memovid.paint.analyse import Analysis
+from memovid.paint.config import ColorizeConfig
+from memovid.paint.shares import PaletteShares, fit_trust, shot_palettes
+from memovid.progress import ProgressFn, no_progress
+
+
+class _Timeline:
+    """Walks a scene table frame by frame: which scene and shot, shot start, inside a transition."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+        self.shot = self.scene = 0
+        scene_of_shot = {i: s for s, scene in enumerate(table.scenes) for i in scene.shots}
+        self.scene_of_shot = [scene_of_shot.get(i, 0) for i in range(len(table.shots))]
+        self.transition = iter(sorted((t for t in table.transitions if t.end > t.start), key=lambda t: t.start))
+        self.next_transition = next(self.transition, None)
+
+    def at(self, index: int) -> tuple[int, int, bool, bool]:
+        """(scene, shot, shot_start, in_transition) for frame ``index`` (called in increasing order)."""
+        shots = self.table.shots
+        while self.shot < len(shots) - 1 and index >= shots[self.shot].end:
+            self.shot += 1
+        while self.next_transition is not None and index >= self.next_transition.end:
+            self.next_transition = next(self.transition, None)
+        in_transition = self.next_transition is not None and self.next_transition.start <= index
+        return self.scene_of_shot[self.shot], self.shot, index == shots[self.shot].start, in_transition
+
+
+def _feature_table(model, analysis: Analysis):
+    """(scene -> feature (d,)) tensors and the fallback for a scene with no vote (the memory's mean)."""
+    values = model.memory.values
+    filled = model.memory.filled
+    fallback = values[filled].mean(0) if bool(filled.any()) else values.new_zeros(values.shape[1])
+    return [values[c.slot] if c is not None else fallback for c in analysis.choices], fallback
+
+
+MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
+HELD_BYTES = 512 << 20  # ... and at most this much of held full-size frames (fewer frames at 4K)
+
+
+def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int, int],
+          config: ColorizeConfig, temporal, encode, overwrite: bool, total: int | None,
+          progress: ProgressFn = no_progress) -> int:
+    """Pass 2 (see module doc). Returns the number of frames written."""
+    import torch
+
+    from memovid.color.lab import L_from_rgb8, lab_to_rgb8
+    from memovid.temporal import make_smoother
+    from memovid.paint.upsample import UPSAMPLERS
+    from memovid.video import open_writer, read_frames
+
+    upsample = UPSAMPLERS[config.upsample]
+    smoother = make_smoother(temporal)
+    scene_features, fallback = _feature_table(model, analysis)
+    curve = fit_trust(model, analysis, shape, scene_features, config)
+    palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
+    values = model.memory.values
+    done = 0
+    frames = read_frames(input, mode="rgb", prefetch=4)
+    with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
+        for batch in batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
+                              config.batch_size):
+            features = []
+            for item in batch:
+                if config.retrieval == "frame" and item.frame.index < len(analysis.frame_top1):
+                    slot = int(analysis.frame_top1[item.frame.index])
+                    features.append(values[slot] if slot >= 0 else fallback)
+                else:
+                    features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
+            guides = [item.guide for item in batch]
+            with torch.inference_mode():
+                ab = model.colorize(L_tensor([item.L_small for item in batch], model.device),
+                                    torch.stack(features).to(model.device), guide_tensor(guides, shape, model.device))
+            ab = palette_shares.apply(batch, ab.float().permute(0, 2, 3, 1).cpu().numpy())  # (B, h, w, 2), Lab
+            for item, painted in zip(batch, ab):
+                share = None if item.guide is None else curve(item.guide.trust)
+                painted = _trust_guide(painted, item.guide, share)
+                smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
+                                          in_transition=item.in_transition)
+                L_full = L_from_rgb8(item.frame.image)                         # (H, W) in [0, 100]
+                ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide, share)
+                ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
+                rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
+                writer.write(item.frame.with_image(rgb))
+            done += len(batch)
+            progress("colorizing", done, total)
+    return done
+
+
+@dataclass
+class _Item:
+    """One frame on its way through pass 2."""
+
+    frame: object
+    L_small: np.ndarray         # (h, w) float32 at working size
+    scene: int
+    shot: int
+    shot_start: bool
+    in_transition: bool
+    guide: object = None        # memovid.motion.guide.Guidance from the shot's keyframes, or None
+
+
+def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input: Path) -> Iterator[_Item]:
+    from memovid.color.lab import L_from_rgb8
+
+    timeline = _Timeline(analysis.table)
+    for n, f in enumerate(frames):
+        if n == 0:
+            _warn_if_colour(f.image, input)
+        L_small = L_from_rgb8(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
+        yield _Item(f, L_small, *timeline.at(f.index))
+
+
+def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
+            config: ColorizeConfig) -> Iterator[_Item]:
+    """Attaches each frame's keyframe guidance, shot by shot, in display order.
+
+    Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
+    frames back until the shot's next keyframe; a shot whose keyframes are further apart than
+    MAX_HELD frames (or HELD_BYTES of frames) gets direct warps instead, so memory stays bounded
+    whatever the keyframe spacing and the frame size.
+    """
+    from itertools import chain, groupby
+
+    from memovid.motion.flow import l_to_l8
+
+    for shot, group in groupby(items, key=lambda item: item.shot):
+        first = next(group)
+        group = chain([first], group)
+        guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
+        if guide is None or not guide.indices:
+            yield from group
+        elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
+            for item in group:
+                item.guide = guide.guide_for(item.frame.index, l_to_l8(item.L_small))
+                yield item
+        else:
+            held: dict[int, _Item] = {}
+
+            def feed(group=group, held=held):
+                for item in group:
+                    held[item.frame.index] = item
+                    yield item.frame.index, l_to_l8(item.L_small)
+
+            for index, g in guide.guide_shot(feed()):
+                item = held.pop(index)
+                item.guide = g
+                yield item
+
+
+def _max_held(image: np.ndarray) -> int:
+    """Frames of this size that guide_shot may hold: MAX_HELD, fewer for large frames, never under 8."""
+    return max(8, min(MAX_HELD, HELD_BYTES // max(image.nbytes, 1)))
+
+
+def _widest_gap(span, indices: list[int]) -> int:
+    """The most frames guide_shot would hold at once in this shot: the longest run before a keyframe."""
+    edges = [span.start - 1, *indices]
+    return max(b - a for a, b in zip(edges, edges[1:]))
+
+
+def _trust_guide(painted: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
+    """Where a keyframe's moved colour is trusted, it is the colourist's own: keep ``share`` of it over
+    the generator's guess (memovid.paint.trust: a curve over the flow's reliability, fitted on the film's
+    own keyframes; 1 on a keyframe itself, falling at occlusions, new objects and wherever the tracking
+    fails), so a keyframe comes out as painted and its neighbours stay close to it. Not by distance: a
+    still background 100 frames from its keyframe has not changed colour, and the chained flow's
+    reliability already falls where a long track drifts."""
+    if guide is None:
+        return painted
+    w = share[..., None]
+    return w * guide.ab + (1.0 - w) * painted
+
+
+def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
+    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide):
+    the upsampled guess keeps only what the keyframes do not vouch for."""
+    if guide is None or guide.full_ab is None:
+        return ab_full
+    h, w = ab_full.shape[:2]
+    share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    return share * guide.full_ab + (1.0 - share) * ab_full
+
+
+def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
+    """The shot's keyframes at working size, with their full-size colour where it can be read (read
+    here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
+    from memovid.motion.guide import KeyframeGuide
+    from memovid.paint.paintings import full_size_ab
+
+    guide = KeyframeGuide()
+    span = analysis.table.shots[shot]
+    for number, keyframe in analysis.keyframes.items():
+        if span.start <= number < span.end:
+            path = analysis.full_size.get(number)
+            guide.add_keyframe(number, *at_size(keyframe, shape),
+                               None if path is None else full_size_ab(path, keyframe, full_shape))
+    return guide
+
+
+def _warn_if_colour(rgb: np.ndarray, input: Path) -> None:
+    """Colour input is fine (its luminance is used); say so once, since the user may not expect it."""
+    small = rgb[::8, ::8].astype(np.int16)
+    if np.abs(small - small.mean(axis=2, keepdims=True)).mean() > 4:
+        warn_once(f"colour-input:{input}", "%s already has colour: only its luminance is used", input.name)
