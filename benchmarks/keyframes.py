@@ -32,7 +32,8 @@ import torch
 
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import rgb8_to_lab
-from memovid.motion.flow import flow_with_confidence, l_to_l8, warp
+from memovid.color.levels import l_to_l8
+from memovid.motion.flow import flow_with_confidence, warp
 from memovid.motion.guide import GuideConfig, KeyframeGuide, blend
 from memovid.temporal import TemporalConfig, make_smoother
 from memovid.video.decode import read_frames

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from memovid.errors import InputError
-from memovid.motion.flow import FlowConfig, flow, flow_with_confidence, l_to_l8, still_confidence, warp, working_size
+from memovid.color.levels import l_to_l8
+from memovid.motion.flow import FlowConfig, flow, flow_with_confidence, still_confidence, warp, working_size
 
 
 def _texture(h: int, w: int, seed: int, sigma: float = 1.5) -> np.ndarray:

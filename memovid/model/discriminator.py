@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from memovid.color.features import ColorFeature
+from memovid.color.levels import AB_SCALE
 from memovid.model.generator import pad_to_multiple
 
 _COND_CHANNELS = 16
@@ -38,5 +39,5 @@ class Discriminator(nn.Module):
         if ab.shape != (B, 2, H, W) or feature.shape != (B, self.color_feature.dim):
             raise ValueError(f"need L (B, 1, H, W), ab (B, 2, H, W), feature (B, {self.color_feature.dim}); got {tuple(L.shape)}, {tuple(ab.shape)}, {tuple(feature.shape)}")
         cond = self.cond(self.color_feature.embed(feature)).view(B, -1, 1, 1).expand(-1, -1, H, W)
-        x, _ = pad_to_multiple(torch.cat((L / 50.0 - 1.0, ab / 110.0, cond), 1), 16)
+        x, _ = pad_to_multiple(torch.cat((L / 50.0 - 1.0, ab / AB_SCALE, cond), 1), 16)
         return self.body(x)

@@ -2,7 +2,7 @@
 
 Fully convolutional: any H x W works. Inputs are padded (reflect; replicate when too small to
 reflect) to a multiple of 2**depth and the output is cropped back, so the frame is never squashed
-or cropped. Output ab = 110 * tanh(x): Lab units, bounded to the +-110 range of sRGB colours.
+or cropped. Output ab = AB_SCALE * tanh(x): Lab units, bounded to the +-110 range of sRGB colours.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from memovid.color.features import ColorFeature
-
-AB_SCALE = 110.0
+from memovid.color.levels import AB_SCALE
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -65,7 +64,7 @@ class Generator(nn.Module):
 
     feature: a colour feature of ``color_feature`` (raw, e.g. a C_dist histogram); None = the
     memory-off ablation, which uses a learned constant feature instead (same MLP, same size).
-    guide: channels (a / 110, b / 110, confidence in [0, 1]), e.g. motion-warped keyframe colours;
+    guide: channels (a / AB_SCALE, b / AB_SCALE, confidence in [0, 1]), e.g. motion-warped keyframe colours;
     None = zeros (no guidance).
     """
 

@@ -6,11 +6,12 @@ source it keeps (memovid.paint.shares).
 
 from __future__ import annotations
 
-import bisect
 from typing import Iterator
 
 import cv2
 import numpy as np
+
+from memovid.color.levels import AB_SCALE
 
 
 def working_shape(height: int, width: int, size: int) -> tuple[int, int]:
@@ -45,19 +46,24 @@ def L_tensor(L_list: list[np.ndarray], device):
     return torch.from_numpy(np.stack(L_list)[:, None]).to(device)
 
 
-def shot_of(table, frame: int) -> int:
-    """Index of the shot of ``table`` that holds ``frame``."""
-    return bisect.bisect([s.start for s in table.shots], frame) - 1
-
-
 def at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """A model keyframe's (L8, ab) at the working ``shape``."""
     L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
     return L8, cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
+def guide_planes(ab: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """One frame's guide input to the generator: (3, h, w) float32 = (a, b) / AB_SCALE and the
+    confidence in [0, 1]. ab: (h, w, 2) Lab units; confidence: (h, w)."""
+    out = np.empty((3, *confidence.shape), np.float32)
+    out[:2] = ab.transpose(2, 0, 1) / AB_SCALE
+    out[2] = confidence
+    return out
+
+
 def guide_tensor(guides: list, shape: tuple[int, int], device):
-    """(B, 3, h, w): ab prior / 110 and its confidence; zeros for frames without keyframe guidance."""
+    """(B, 3, h, w) guide_planes of each frame's Guidance (memovid.motion.guide); zeros for frames
+    without keyframe guidance; None when no frame has any."""
     import torch
 
     if all(g is None for g in guides):
@@ -65,6 +71,5 @@ def guide_tensor(guides: list, shape: tuple[int, int], device):
     out = np.zeros((len(guides), 3, *shape), np.float32)
     for i, g in enumerate(guides):
         if g is not None:
-            out[i, :2] = g.ab.transpose(2, 0, 1) / 110.0
-            out[i, 2] = g.confidence
+            out[i] = guide_planes(g.ab, g.confidence)
     return torch.from_numpy(out).to(device)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from memovid.color.levels import AB_SCALE
+
 from memovid.model.bundle import MemoModel
 from memovid.model.config import ModelConfig
-from memovid.model.generator import AB_SCALE
 
 
 def synthetic_guide(ab: torch.Tensor, prob: float) -> torch.Tensor:
@@ -21,7 +22,7 @@ def synthetic_guide(ab: torch.Tensor, prob: float) -> torch.Tensor:
     ab: (B, 2, H, W) true colours. A guided sample gets its ab shifted by up to 1/16 of the frame
     (warp error) and a smooth random confidence field scaled by a random level in [0.2, 1]; the
     others get zeros (no guide), so the generator learns both to use and to do without a guide.
-    Returns (B, 3, H, W): (a / 110, b / 110, confidence in [0, 1]).
+    Returns (B, 3, H, W): (a / AB_SCALE, b / AB_SCALE, confidence in [0, 1]), as memovid.model.inputs packs it.
     """
     B, _, H, W = ab.shape
     guide = ab.new_zeros(B, 3, H, W)

@@ -52,11 +52,6 @@ class FlowConfig:
             raise InputError("flow tolerances fb_px and photo_sigma must be > 0 and fb_rel >= 0")
 
 
-def l_to_l8(L: np.ndarray) -> np.ndarray:
-    """(H, W) float L in [0, 100] -> (H, W) uint8 in [0, 255], the input the flow functions take."""
-    return np.clip(np.asarray(L, dtype=np.float32) * 2.55 + 0.5, 0, 255).astype(np.uint8)
-
-
 def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) -> np.ndarray:
     """Dense flow from ``a`` to ``b`` on ``a``'s grid: (H, W, 2) float32 (dx, dy) in input pixels.
 

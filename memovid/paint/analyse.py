@@ -69,7 +69,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     import torch
 
     from memovid.color.lab import luma_to_L
-    from memovid.motion.flow import l_to_l8
+    from memovid.color.levels import l_to_l8
     from memovid.model.keyframes import KeyframeStore
     from memovid.scenes import SceneSplitter, SceneConfig
     from memovid.video import read_frames
@@ -187,9 +187,7 @@ def _per_shot(ballots: list[tuple[int, Ballot]], table) -> list[Ballot]:
     """Ballots per final shot: each provisional shot's ballot goes to the final shot holding its start
     (the splitter's final list can differ when it merges short shots at the end)."""
     out = [Ballot() for _ in table.shots]
-    i = 0
     for start, ballot in ballots:
-        while i < len(table.shots) - 1 and start >= table.shots[i].end:
-            i += 1
-        out[i] = out[i].merge(ballot)
+        shot = table.shot_of(start)
+        out[shot] = out[shot].merge(ballot)
     return out

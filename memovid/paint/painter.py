@@ -17,6 +17,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from memovid.color.levels import chroma
 from memovid.log import warn_once
 from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor
 from memovid.paint.analyse import Analysis
@@ -30,21 +31,17 @@ class _Timeline:
 
     def __init__(self, table) -> None:
         self.table = table
-        self.shot = self.scene = 0
-        scene_of_shot = {i: s for s, scene in enumerate(table.scenes) for i in scene.shots}
-        self.scene_of_shot = [scene_of_shot.get(i, 0) for i in range(len(table.shots))]
+        self.scene_of_shot = table.scene_of_shot()
         self.transition = iter(sorted((t for t in table.transitions if t.end > t.start), key=lambda t: t.start))
         self.next_transition = next(self.transition, None)
 
     def at(self, index: int) -> tuple[int, int, bool, bool]:
         """(scene, shot, shot_start, in_transition) for frame ``index`` (called in increasing order)."""
-        shots = self.table.shots
-        while self.shot < len(shots) - 1 and index >= shots[self.shot].end:
-            self.shot += 1
+        shot = self.table.shot_of(index)
         while self.next_transition is not None and index >= self.next_transition.end:
             self.next_transition = next(self.transition, None)
         in_transition = self.next_transition is not None and self.next_transition.start <= index
-        return self.scene_of_shot[self.shot], self.shot, index == shots[self.shot].start, in_transition
+        return self.scene_of_shot[shot], shot, index == self.table.shots[shot].start, in_transition
 
 
 def _feature_table(model, analysis: Analysis):
@@ -143,7 +140,7 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     """
     from itertools import chain, groupby
 
-    from memovid.motion.flow import l_to_l8
+    from memovid.color.levels import l_to_l8
 
     for shot, group in groupby(items, key=lambda item: item.shot):
         first = next(group)
@@ -221,6 +218,5 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
 
 def _warn_if_colour(rgb: np.ndarray, input: Path) -> None:
     """Colour input is fine (its luminance is used); say so once, since the user may not expect it."""
-    small = rgb[::8, ::8].astype(np.int16)
-    if np.abs(small - small.mean(axis=2, keepdims=True)).mean() > 4:
+    if chroma(rgb[::8, ::8]) > 4:
         warn_once(f"colour-input:{input}", "%s already has colour: only its luminance is used", input.name)

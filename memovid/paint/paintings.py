@@ -60,7 +60,7 @@ def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.n
     import cv2
 
     from memovid.color.lab import rgb8_to_lab
-    from memovid.motion.flow import l_to_l8
+    from memovid.color.levels import l_to_l8
     from memovid.log import warn_once
     from memovid.video.imageseq import read_image
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from memovid.color.levels import l8_to_L
+
 LEVELS = 32        # luminance levels the palette tells apart
 NEAREST = 3        # keyframes pooled into a shot's palette: one odd keyframe does not decide
 MIN_SHARE = 1e-3   # a level holding less of the pixels than this is filled in from its neighbours
@@ -77,7 +79,7 @@ def held_out_error(keyframes: list[tuple[np.ndarray, np.ndarray]], keys: np.ndar
     errors = []
     for i in picks:
         L8, truth = keyframes[i]
-        painted = Palette.of([keyframes[j] for j in nearest(keys[i], keys, exclude=i)])(L8.astype(np.float32) / 2.55)
+        painted = Palette.of([keyframes[j] for j in nearest(keys[i], keys, exclude=i)])(l8_to_L(L8))
         errors.append(float(((painted - truth) ** 2).sum(-1).mean()))
     return float(np.mean(errors))
 

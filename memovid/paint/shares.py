@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from memovid.paint.config import ColorizeConfig
+from memovid.color.levels import l8_to_L
 from memovid.log import logger
 from memovid.scenes.signature import spread
-from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor, shot_of
+from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor
 
 TRUST_KEYFRAMES = 32  # left-out keyframes the trust curve is fitted on (memovid.paint.trust), spread over the film
 
@@ -32,12 +33,12 @@ def fit_trust(model, analysis, shape: tuple[int, int], features: list, config: C
         return FLOW_ONLY
     by_shot: dict[int, list[int]] = {}
     for number in sorted(analysis.keyframes):
-        by_shot.setdefault(shot_of(analysis.table, number), []).append(number)
+        by_shot.setdefault(analysis.table.shot_of(number), []).append(number)
     left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
     if not left_out:
         return FLOW_ONLY
     left_out = spread(left_out, TRUST_KEYFRAMES)
-    scene_of_shot = {i: s for s, scene in enumerate(analysis.table.scenes) for i in scene.shots}
+    scene_of_shot = analysis.table.scene_of_shot()
     fit = TrustFit()
     for batch in batches(iter(left_out), config.batch_size):
         cases = []
@@ -47,9 +48,9 @@ def fit_trust(model, analysis, shape: tuple[int, int], features: list, config: C
                 if other != k:
                     guide.add_keyframe(other, *at_size(analysis.keyframes[other], shape))
             L8, truth = at_size(analysis.keyframes[k], shape)
-            cases.append((L8, truth, guide.guide_for(k, L8), features[scene_of_shot.get(shot, 0)]))
+            cases.append((L8, truth, guide.guide_for(k, L8), features[scene_of_shot[shot]]))
         with torch.inference_mode():
-            guess = model.colorize(L_tensor([L8.astype(np.float32) / 2.55 for L8, *_ in cases], model.device),
+            guess = model.colorize(L_tensor([l8_to_L(L8) for L8, *_ in cases], model.device),
                                    torch.stack([f for *_, f in cases]).to(model.device),
                                    guide_tensor([g for _, _, g, _ in cases], shape, model.device))
         for (_, truth, g, _), ab in zip(cases, guess.float().permute(0, 2, 3, 1).cpu().numpy()):
@@ -74,14 +75,14 @@ def shot_palettes(model, analysis, shape: tuple[int, int], config: ColorizeConfi
         return {}, 0.0
     keyframes = list(KeyframeStore.from_model(model).by_frame.values())
     shots = analysis.table.shots
-    reached = {shot_of(analysis.table, number) for number in analysis.keyframes}
+    reached = {analysis.table.shot_of(number) for number in analysis.keyframes}
     bare = [i for i in range(len(shots)) if i not in reached]
     if len(keyframes) < 2 or not bare:
         return {}, 0.0
     at = [at_size(k, shape) for k in keyframes]
     with torch.inference_mode():
         keys = np.concatenate([model.query(L_tensor(b, model.device)).float().cpu().numpy()
-                               for b in batches((L8.astype(np.float32) / 2.55 for L8, _ in at), config.batch_size)])
+                               for b in batches((l8_to_L(L8) for L8, _ in at), config.batch_size)])
     palettes = {}
     for shot in bare:
         span = shots[shot]

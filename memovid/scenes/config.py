@@ -75,13 +75,9 @@ class SceneConfig:
         _check_range("signature_samples", self.signature_samples, 1, 64)
         if len(self.signature_size) != 2 or min(self.signature_size) < 2:
             raise InputError(f"signature_size must be (width, height) >= 2, got {self.signature_size}")
-        from memovid.scenes.detectors import DETECTORS
+        from memovid.scenes.detectors import check_names
 
-        unknown = [name for name in self.detectors if name not in DETECTORS]
-        if unknown or not self.detectors:
-            raise InputError(
-                f"unknown scene detector(s) {unknown or '(none given)'}; choose from {sorted(DETECTORS)}"
-            )
+        check_names(self.detectors)
 
     @classmethod
     def field_names(cls) -> list[str]:

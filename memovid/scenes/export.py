@@ -1,12 +1,13 @@
-"""Exports of a SceneTable: CSV with timecodes, CMX 3600 EDL, and rows for an on-screen table."""
+"""Exports of a SceneTable: CSV with timecodes, CMX 3600 EDL, and rows for an on-screen table.
+
+The table calls these (``SceneTable.to_csv``...), so this module takes any table and imports none.
+"""
 
 from __future__ import annotations
 
 import bisect
 import csv
 import io
-
-from memovid.scenes.table import SceneTable
 
 
 def clock(frame: int, fps: float) -> str:
@@ -31,7 +32,7 @@ def edl_timecode(frame: int, fps: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
 
 
-def table_to_csv(table: SceneTable) -> str:
+def table_to_csv(table) -> str:
     """One row per shot: indices, frame numbers, clock times, and the transition that starts it."""
     scene_of = table.scene_of_shot()
     entering = _entering_transitions(table)
@@ -49,7 +50,7 @@ def table_to_csv(table: SceneTable) -> str:
     return out.getvalue()
 
 
-def table_to_edl(table: SceneTable, title: str = "memovid") -> str:
+def table_to_edl(table, title: str = "memovid") -> str:
     """CMX 3600 EDL, one cut event per shot; source and record timecodes coincide (the film as is)."""
     lines = [f"TITLE: {title}", "FCM: NON-DROP FRAME"]
     if abs(table.fps - round(table.fps)) > 1e-3:
@@ -65,7 +66,7 @@ def table_to_edl(table: SceneTable, title: str = "memovid") -> str:
     return "\n".join(lines)
 
 
-def table_rows(table: SceneTable) -> list[dict[str, str]]:
+def table_rows(table) -> list[dict[str, str]]:
     """Rows for a rich table, all strings, in shot order (the CLI only renders them)."""
     scene_of = table.scene_of_shot()
     entering = _entering_transitions(table)
@@ -82,7 +83,7 @@ def table_rows(table: SceneTable) -> list[dict[str, str]]:
     ]
 
 
-def _entering_transitions(table: SceneTable) -> dict[int, str]:
+def _entering_transitions(table) -> dict[int, str]:
     """Shot index -> the transition(s) leading into it ('dissolve 120-135'), first shot excluded."""
     starts = [shot.start for shot in table.shots]
     found: dict[int, str] = {}

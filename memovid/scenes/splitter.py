@@ -11,7 +11,7 @@ from memovid.errors import InputError
 from memovid.log import warn_once
 from memovid.progress import ProgressFn
 from memovid.scenes.config import SceneConfig
-from memovid.scenes.detectors import DETECTORS
+from memovid.scenes.detectors import make_detectors
 from memovid.scenes.features import to_working_gray, working_size
 from memovid.scenes.grouping import group_shots
 from memovid.scenes.signature import Sample, sample_frame, spread
@@ -38,7 +38,7 @@ class SceneSplitter:
         self.config = config or SceneConfig()
         if fps is not None and not fps > 0:
             raise InputError(f"fps must be positive, got {fps}")
-        self.detectors = [DETECTORS[name](self.config) for name in self.config.detectors]
+        self.detectors = make_detectors(self.config)
         self._span = max(self.config.fade_max_len, self.config.dissolve_max_len) + 1
         self.latency = max(d.delay for d in self.detectors) + self._span + self.config.min_shot_len
         self._fps = fps

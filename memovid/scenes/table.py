@@ -8,6 +8,7 @@ are split between the two shots at its midpoint, a fade's frames stay with the s
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from typing import Literal
@@ -105,3 +106,15 @@ class SceneTable:
             for shot_index in scene.shots:
                 owner[shot_index] = scene_index
         return owner
+
+    def shot_of(self, frame: int) -> int:
+        """Index of the shot that holds ``frame`` (shots tile the film; past its end: the last shot)."""
+        shots, starts = self.__dict__.get("_starts", (None, []))
+        if shots is not self.shots or len(starts) != len(self.shots):  # kept: colorize asks every frame
+            starts = [shot.start for shot in self.shots]
+            self.__dict__["_starts"] = (self.shots, starts)
+        return max(0, bisect.bisect(starts, frame) - 1)
+
+    def scene_of(self, frame: int) -> int:
+        """Index of the scene that holds ``frame``."""
+        return self.scene_of_shot()[self.shot_of(frame)]

@@ -12,7 +12,8 @@ from collections import deque
 
 import numpy as np
 
-from memovid.motion.flow import flow_with_confidence, l_to_l8, warp
+from memovid.color.levels import l_to_l8
+from memovid.motion.flow import flow_with_confidence, warp
 from memovid.temporal.base import Smoother, chroma_agreement
 
 

@@ -112,13 +112,12 @@ def video_samples(path: Path, size: int, frames_per_scene: int, first_scene: int
     kept += shot.samples
     table = splitter.finish() if splitter is not None else scene_table
     per_shot: dict[int, list[tuple[int, np.ndarray]]] = {}
-    shot_of = _ShotIndex(table.shots)
     for index, thumb in kept:
-        per_shot.setdefault(shot_of(index), []).append((index, thumb))
+        per_shot.setdefault(table.shot_of(index), []).append((index, thumb))
     chosen: dict[int, tuple[int, str]] = {}
     for s, scene in enumerate(table.scenes):
         for index in _spread([per_shot.get(i, []) for i in scene.shots], frames_per_scene):
-            chosen[index] = (first_scene + s, f"{path.name}#{_ShotIndex(table.shots)(index)}")
+            chosen[index] = (first_scene + s, f"{path.name}#{table.shot_of(index)}")
     # Pass 2: the chosen frames at working size, in colour.
     samples = []
     for frame in read_frames(path, mode="rgb", max_size=size):
@@ -129,18 +128,6 @@ def video_samples(path: Path, size: int, frames_per_scene: int, first_scene: int
             if len(samples) == len(chosen):
                 break
     return samples, table
-
-
-class _ShotIndex:
-    """frame index -> shot number of a table, walking forward as indices arrive in order."""
-
-    def __init__(self, shots) -> None:
-        self.shots, self.i = shots, 0
-
-    def __call__(self, index: int) -> int:
-        while self.i < len(self.shots) - 1 and index >= self.shots[self.i].end:
-            self.i += 1
-        return self.i
 
 
 def collect_samples(inputs: Iterable[Path], size: int, frames_per_scene: int, *, first_scene: int = 0,
@@ -169,10 +156,8 @@ def _scene_lookup(table, first_scene: int):
     """frame number -> (scene id, shot key) in a film's scene table (keyframes painted for that film)."""
 
     def lookup(number: int) -> tuple[int, str | None]:
-        for s, scene in enumerate(table.scenes):
-            if scene.start <= number < scene.end:
-                shot = next(i for i in scene.shots if table.shots[i].start <= number < table.shots[i].end)
-                return first_scene + s, f"film#{shot}"
-        raise InputError(f"keyframe for frame {number} lies outside the film's {table.frames} frames")
+        if not 0 <= number < table.frames:
+            raise InputError(f"keyframe for frame {number} lies outside the film's {table.frames} frames")
+        return first_scene + table.scene_of(number), f"film#{table.shot_of(number)}"
 
     return lookup

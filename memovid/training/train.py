@@ -22,6 +22,7 @@ import numpy as np
 from memovid import __version__
 from memovid.training import checkpoint
 from memovid.training.config import TrainConfig
+from memovid.color.levels import chroma
 from memovid.errors import InputError, OutputError
 from memovid.log import logger
 from memovid.progress import ProgressFn, no_progress
@@ -151,9 +152,9 @@ def _next_scene_id(model) -> int:
 
 
 def _warn_if_gray(samples: list[Sample]) -> None:
-    chroma = np.mean([np.abs(s.rgb.astype(np.int16) - s.rgb.mean(axis=2, keepdims=True)).mean() for s in samples])
-    if chroma < 2:
-        logger.warning("the training footage has almost no colour (mean chroma %.1f): the model will paint gray", chroma)
+    mean = np.mean([chroma(s.rgb) for s in samples])
+    if mean < 2:
+        logger.warning("the training footage has almost no colour (mean chroma %.1f): the model will paint gray", mean)
 
 
 def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
@@ -188,7 +189,7 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
 def store_keyframes(model, samples: list[Sample]) -> None:
     """Keep samples whose frame number is known as keyframes (colorize warps them along motion)."""
     from memovid.color.lab import rgb8_to_lab
-    from memovid.motion.flow import l_to_l8
+    from memovid.color.levels import l_to_l8
     from memovid.model.keyframes import Keyframe, KeyframeStore
 
     store = KeyframeStore.from_model(model)
@@ -233,7 +234,8 @@ class _Batches:
     def next(self, device):
         import torch
 
-        from memovid.motion.flow import l_to_l8
+        from memovid.color.levels import l_to_l8
+        from memovid.model.inputs import guide_planes
         from memovid.motion.guide import KeyframeGuide
 
         batch = self.rng.integers(0, len(self.samples), size=self.batch_size)
@@ -256,16 +258,15 @@ class _Batches:
             x = int(self.rng.integers(0, lab.shape[1] - cw + 1))
             flip = bool(self.rng.random() < 0.5)
             window = lab[y:y + ch, x:x + cw]
-            g3 = np.zeros((ch, cw, 3), np.float32)
+            g3 = np.zeros((3, ch, cw), np.float32)
             if prior is not None:
                 use_guide = True
-                g3[..., :2] = prior[0][y:y + ch, x:x + cw] / 110.0
-                g3[..., 2] = prior[1][y:y + ch, x:x + cw]
+                g3 = guide_planes(prior.ab[y:y + ch, x:x + cw], prior.confidence[y:y + ch, x:x + cw])
             if flip:
-                window, g3 = window[:, ::-1], g3[:, ::-1]
+                window, g3 = window[:, ::-1], g3[:, :, ::-1]
             L.append(window[..., 0])
             ab.append(window[..., 1:].transpose(2, 0, 1))
-            guide.append(g3.transpose(2, 0, 1))
+            guide.append(g3)
             scene_ids.append(self.samples[i].scene)
         as_t = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a), dtype=np.float32)).to(device)
         return (as_t(L)[:, None], as_t(ab), torch.tensor(scene_ids, device=device),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from memovid.scenes.config import SceneConfig
 from memovid.scenes.table import Transition
 
 
@@ -15,12 +14,15 @@ class SceneDetector:
     consecutive indices. A detector may answer late (it looks ahead), but never later than
     ``delay`` frames: after ``process_frame(i, ...)`` it reports no transition that starts before
     ``i - delay`` any more. Memory must stay bounded by ``delay`` frames.
+
+    config: the memovid.scenes.config.SceneConfig (not imported here: the config checks its detector
+    names against this package's registry).
     """
 
     #: the most frames a detector looks back/ahead before a transition is reported
     delay: int = 0
 
-    def __init__(self, config: SceneConfig) -> None:
+    def __init__(self, config) -> None:
         self.config = config
 
     def process_frame(self, index: int, gray: np.ndarray) -> list[Transition]:

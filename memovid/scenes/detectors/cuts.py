@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from memovid.scenes.config import SceneConfig
 from memovid.scenes.detectors.base import SceneDetector
 from memovid.scenes.features import change, normalised, shrink
 from memovid.scenes.table import Transition
@@ -20,7 +19,7 @@ class AdaptiveCutDetector(SceneDetector):
     ``flash_frames`` frames (frame t+k resembles t-1, or t resembles t-1-k).
     """
 
-    def __init__(self, config: SceneConfig) -> None:
+    def __init__(self, config) -> None:
         super().__init__(config)
         self.ahead = max(config.cut_window, config.flash_frames)
         self.delay = self.ahead + 1

@@ -7,7 +7,6 @@ import functools
 import cv2
 import numpy as np
 
-from memovid.scenes.config import SceneConfig
 from memovid.scenes.detectors.base import SceneDetector
 from memovid.scenes.features import change, normalised, shrink
 from memovid.scenes.table import Transition
@@ -30,7 +29,7 @@ class DissolveDetector(SceneDetector):
     weights of the tightest window that carries the full change.
     """
 
-    def __init__(self, config: SceneConfig) -> None:
+    def __init__(self, config) -> None:
         super().__init__(config)
         lengths = np.geomspace(config.dissolve_min_len + 1, config.dissolve_max_len + 1, num=9)
         self.lengths = sorted({int(round(n)) for n in lengths})  # anchor distances q - p

@@ -6,7 +6,6 @@ from collections import deque
 
 import numpy as np
 
-from memovid.scenes.config import SceneConfig
 from memovid.scenes.detectors.base import SceneDetector
 from memovid.scenes.table import Transition
 
@@ -21,7 +20,7 @@ class FadeDetector(SceneDetector):
     ``fade_min_len`` is a cut to or from black and is left to the cut detector.
     """
 
-    def __init__(self, config: SceneConfig) -> None:
+    def __init__(self, config) -> None:
         super().__init__(config)
         self.delay = config.fade_max_len + 1
         self._means: deque[tuple[int, float, bool]] = deque(maxlen=config.fade_max_len + 1)
