@@ -6,9 +6,9 @@ Part 1, keyframes that move with the picture (issue 5): on one real shot, every 
 in colour; the other frames get their ab from
   (a) copy    the nearest keyframe's ab, pixel for pixel
   (b) warp1   the nearest keyframe warped along DIS flow (luminance, keyframe -> target)
-  (c) guide   memovid.motion.guide.KeyframeGuide: the two nearest warped, blended by distance and confidence
+  (c) guide   memovid.motion.guide.KeyframeGuide: the two nearest warped, blended by distance and reliability
   (d) chain   as (c), but each keyframe is carried by flows composed frame to frame (one resampling)
-  (e) both    (c) and (d) blended by per-pixel confidence: KeyframeGuide.guide_shot
+  (e) both    (c) and (d) blended by per-pixel reliability: KeyframeGuide.guide_shot
 and CIEDE2000 against the true colour (true L, predicted ab) is averaged over the non-keyframes.
 
 Part 2, temporal smoothing (issue 6): a per-frame prediction with flicker (the true ab plus a random
@@ -33,7 +33,7 @@ import torch
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import rgb8_to_lab
 from memovid.color.levels import l_to_l8
-from memovid.motion.flow import flow_with_confidence, warp
+from memovid.motion.flow import flow_with_reliability, warp
 from memovid.motion.guide import GuideConfig, KeyframeGuide, blend
 from memovid.temporal import TemporalConfig, make_smoother
 from memovid.video.decode import read_frames
@@ -88,7 +88,7 @@ def copy_nearest(keys, L8, ab, t):
 
 def warp_nearest(keys, L8, ab, t, config):
     k = min(keys, key=lambda k: (abs(k - t), k))
-    f, _ = flow_with_confidence(L8[t], L8[k], config)
+    f, _ = flow_with_reliability(L8[t], L8[k], config)
     return warp(ab[k], f)
 
 
@@ -107,7 +107,7 @@ def chained(keys, L8, ab, config: GuideConfig):
             field = np.zeros((*L8.shape[1:], 2), np.float32)
             conf = np.ones(L8.shape[1:], np.float32)
             for t in range(k + direction, stop, direction):
-                f, c = flow_with_confidence(L8[t], L8[t - direction], config.flow)
+                f, c = flow_with_reliability(L8[t], L8[t - direction], config.flow)
                 field = f + warp(field, f)
                 conf = c * warp(conf, f)
                 d = abs(t - k)
@@ -160,7 +160,7 @@ def guidance_table(clip: Clip, every: int) -> list[tuple[str, float, float, floa
             if t not in keys:
                 yield t, prior
 
-    score("(e) (c) and (d) together, by confidence (KeyframeGuide.guide_shot)", streamed)
+    score("(e) (c) and (d) together, by reliability (KeyframeGuide.guide_shot)", streamed)
     return rows, float(moving_share)
 
 

@@ -1,4 +1,4 @@
-"""Optical flow on luminance: known shifts, confidence at occlusions, warping."""
+"""Optical flow on luminance: known shifts, reliability at occlusions, warping."""
 
 import cv2
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 from memovid.errors import InputError
 from memovid.color.levels import l_to_l8
-from memovid.motion.flow import FlowConfig, flow, flow_with_confidence, still_confidence, warp, working_size
+from memovid.motion.flow import FlowConfig, flow, flow_with_reliability, still_reliability, warp, working_size
 
 
 def _texture(h: int, w: int, seed: int, sigma: float = 1.5) -> np.ndarray:
@@ -38,15 +38,15 @@ class TestFlow:
         a, b = _shifted_pair(200, 400, 8.0, 4.0)
         assert np.abs(np.median(flow(a, b, config)[20:-20, 20:-20], axis=(0, 1)) - [8.0, 4.0]).max() < 0.5
 
-    def test_confidence_is_low_where_the_motion_uncovers_the_border(self):
+    def test_reliability_is_low_where_the_motion_uncovers_the_border(self):
         a, b = _shifted_pair(120, 160, 4.0, 0.0)
-        _, conf = flow_with_confidence(a, b)
+        _, conf = flow_with_reliability(a, b)
         assert conf.shape == (120, 160) and 0.0 <= conf.min() and conf.max() <= 1.0
         assert conf[10:-10, 10:-10].mean() > 0.9
         # a's last 4 columns come from outside b: nothing there to match
         assert conf[:, -3:].mean() < 0.2
 
-    def test_confidence_is_low_in_the_strip_an_object_uncovers(self):
+    def test_reliability_is_low_in_the_strip_an_object_uncovers(self):
         bg = _texture(96, 128, seed=1)
         obj = _texture(30, 30, seed=2, sigma=1.0)
 
@@ -56,7 +56,7 @@ class TestFlow:
             return L.astype(np.uint8)
 
         prev, cur = frame(40), frame(46)
-        f, conf = flow_with_confidence(cur, prev)
+        f, conf = flow_with_reliability(cur, prev)
         assert np.abs(np.median(f[33:57, 50:72], axis=(0, 1)) - [-6.0, 0.0]).max() < 0.5
         disoccluded = conf[32:58, 40:46]  # background in cur that the object covered in prev
         assert disoccluded.mean() < 0.4
@@ -68,9 +68,9 @@ class TestStillConfidence:
     def test_high_on_a_grainy_still_picture_low_on_a_pan(self):
         a = _texture(96, 128, seed=4).astype(np.uint8)
         grainy = np.clip(a + np.random.default_rng(5).normal(0, 3, a.shape), 0, 255).astype(np.uint8)
-        assert still_confidence(grainy, a, flow(grainy, a))[8:-8, 8:-8].mean() > 0.9
+        assert still_reliability(grainy, a, flow(grainy, a))[8:-8, 8:-8].mean() > 0.9
         a, b = _shifted_pair(96, 128, 3.0, 0.0)
-        assert still_confidence(a, b, flow(a, b)).mean() < 0.05
+        assert still_reliability(a, b, flow(a, b)).mean() < 0.05
 
     def test_the_moving_part_of_a_picture_is_not_still(self):
         bg = _texture(96, 128, seed=1)
@@ -78,7 +78,7 @@ class TestStillConfidence:
         a, b = bg.copy(), bg.copy()
         a[30:60, 46:76], b[30:60, 40:70] = obj, obj
         a, b = a.astype(np.uint8), b.astype(np.uint8)
-        conf = still_confidence(a, b, flow(a, b))
+        conf = still_reliability(a, b, flow(a, b))
         assert conf[5:25].mean() > 0.9 and conf[34:56, 50:72].mean() < 0.1
 
 

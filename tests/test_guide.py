@@ -55,7 +55,7 @@ class TestWarpedKeyframe:
         L8, truth = pan(6)
         both = _guide(0, 12).guide_for(6, L8).ab
         # The frame's left strip was visible in keyframe 0 only, its right strip in keyframe 12 only:
-        # the per-pixel confidence must pick the keyframe that saw each strip.
+        # the per-pixel reliability must pick the keyframe that saw each strip.
         err = np.abs(both - truth)[8:-8].mean()
         assert err < 1.0
         assert err < np.abs(_guide(0).guide_for(6, L8)[0] - truth)[8:-8].mean()
@@ -174,7 +174,7 @@ class TestBlend:
         ab = guide.guide_for(5, L8).ab
         np.testing.assert_allclose(ab[INNER], np.broadcast_to((20.0, 0.0), ab[INNER].shape), atol=0.1)
 
-    def test_confidence_decays_with_distance_to_the_keyframe(self):
+    def test_weight_decays_with_distance_to_the_keyframe(self):
         guide = _guide(0, decay_frames=30.0)
         L8 = pan(0)[0]
         near = guide.guide_for(2, L8)[1][INNER].mean()
@@ -184,11 +184,11 @@ class TestBlend:
 
     def test_trust_in_the_moved_colour_follows_the_flow_not_the_distance(self):
         """A still picture 20 frames from its keyframe has not changed colour: the generator's input
-        confidence decays, but the share of the moved colour that colorize keeps does not."""
+        weight decays, but the share of the moved colour that colorize keeps does not."""
         guide = _guide(0, decay_frames=30.0)
         L8 = pan(0)[0]
         far = guide.guide_for(20, L8)
-        assert far.trust[INNER].mean() > 0.95 > 0.6 > far.confidence[INNER].mean()
+        assert far.trust[INNER].mean() > 0.95 > 0.6 > far.weight[INNER].mean()
         moved = guide.guide_for(6, pan(6)[0])  # a pan: the uncovered right strip was never seen
         assert moved.trust[:, -8:].mean() < 0.5 < moved.trust[INNER].mean()
 

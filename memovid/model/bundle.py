@@ -68,7 +68,7 @@ class MemoModel(nn.Module):
         """L (B, 1, H, W) in [0, 100] + colour feature (B, d) -> ab (B, 2, H, W) in Lab units.
 
         feature None is allowed only for a memory-off (ablation) model, which ignores features.
-        guide: (B, 3, H, W) = (a / AB_SCALE, b / AB_SCALE, confidence in [0, 1]) or None (memovid.model.inputs).
+        guide: (B, 3, H, W) = (a / AB_SCALE, b / AB_SCALE, weight in [0, 1]) or None (memovid.model.inputs).
         """
         if not self.config.use_memory:
             feature = None

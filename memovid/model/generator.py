@@ -64,7 +64,7 @@ class Generator(nn.Module):
 
     feature: a colour feature of ``color_feature`` (raw, e.g. a C_dist histogram); None = the
     memory-off ablation, which uses a learned constant feature instead (same MLP, same size).
-    guide: channels (a / AB_SCALE, b / AB_SCALE, confidence in [0, 1]), e.g. motion-warped keyframe colours;
+    guide: channels (a / AB_SCALE, b / AB_SCALE, weight in [0, 1]), e.g. motion-warped keyframe colours;
     None = zeros (no guidance).
     """
 

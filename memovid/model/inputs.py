@@ -52,12 +52,12 @@ def at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return L8, cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def guide_planes(ab: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+def guide_planes(ab: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """One frame's guide input to the generator: (3, h, w) float32 = (a, b) / AB_SCALE and the
-    confidence in [0, 1]. ab: (h, w, 2) Lab units; confidence: (h, w)."""
-    out = np.empty((3, *confidence.shape), np.float32)
+    guidance weight in [0, 1]. ab: (h, w, 2) Lab units; weight: (h, w)."""
+    out = np.empty((3, *weight.shape), np.float32)
     out[:2] = ab.transpose(2, 0, 1) / AB_SCALE
-    out[2] = confidence
+    out[2] = weight
     return out
 
 
@@ -71,5 +71,5 @@ def guide_tensor(guides: list, shape: tuple[int, int], device):
     out = np.zeros((len(guides), 3, *shape), np.float32)
     for i, g in enumerate(guides):
         if g is not None:
-            out[i] = guide_planes(g.ab, g.confidence)
+            out[i] = guide_planes(g.ab, g.weight)
     return torch.from_numpy(out).to(device)

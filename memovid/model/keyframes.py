@@ -31,17 +31,12 @@ class Keyframe:
     def matches(self, L8: np.ndarray) -> bool:
         """Is this film frame (uint8 luminance, any size) the picture the keyframe was painted on?
 
-        Up to a grade: the painting's L* is not the film's luminance. A black-and-white print is its own
-        panchromatic response, not CIE lightness (kivy, a city at night graded to gray: the film frames
-        sat 6 levels darker than their keyframes' L* and half the keyframes were turned away by a plain
-        difference), and prints and transfers differ in brightness and contrast. So the film frame is
-        first fitted to the keyframe by gain and offset (least squares, the gain kept within
-        MATCH_GAIN), both seen at MATCH_WIDTH so that grain and compression noise (tupi: 5.4 levels of
-        plain difference at working size) do not count, and what is left must be under MATCH_TOLERANCE.
-        Where the gap between print and painting differs by hue no single gain and offset maps one onto
-        the other (the demo's flat-coloured cartoon: 7.2 levels left in its first scene), so a
-        correlation of the two over MATCH_CORRELATION also counts: on the keyframes' own frames of tupi,
-        kivy and the demo it measured 0.967-0.998, five frames away mostly under 0.92.
+        Up to a grade: a black-and-white print is not the painting's CIE lightness, and prints differ in
+        brightness and contrast. So the film frame is fitted to the keyframe by gain (within
+        MATCH_GAIN) and offset, both seen at MATCH_WIDTH so that grain and compression do not count,
+        and what is left must be under MATCH_TOLERANCE; or, where the gap differs by hue and no gain
+        maps one onto the other, the two must correlate over MATCH_CORRELATION. The measurements
+        behind these bounds are in notes/NOTES.md ("Keyframe match").
         """
         film, painted = (_match_view(x, self.L8.shape) for x in (L8, self.L8))
         film, painted = film - film.mean(), painted - painted.mean()  # the offset fitted: means aligned

@@ -20,9 +20,9 @@ def synthetic_guide(ab: torch.Tensor, prob: float) -> torch.Tensor:
     """Guides like the video pipeline's motion-warped keyframe colours, for a random share of a batch.
 
     ab: (B, 2, H, W) true colours. A guided sample gets its ab shifted by up to 1/16 of the frame
-    (warp error) and a smooth random confidence field scaled by a random level in [0.2, 1]; the
+    (warp error) and a smooth random weight field scaled by a random level in [0.2, 1]; the
     others get zeros (no guide), so the generator learns both to use and to do without a guide.
-    Returns (B, 3, H, W): (a / AB_SCALE, b / AB_SCALE, confidence in [0, 1]), as memovid.model.inputs packs it.
+    Returns (B, 3, H, W): (a / AB_SCALE, b / AB_SCALE, weight in [0, 1]), as memovid.model.inputs packs it.
     """
     B, _, H, W = ab.shape
     guide = ab.new_zeros(B, 3, H, W)
@@ -30,8 +30,8 @@ def synthetic_guide(ab: torch.Tensor, prob: float) -> torch.Tensor:
         dy, dx = (torch.randint(-max(1, H // 16), max(1, H // 16) + 1, (2,))).tolist()
         shifted = torch.roll(ab[i], shifts=(dy, dx), dims=(1, 2)) / AB_SCALE
         field = F.interpolate(torch.rand(1, 1, 4, 4, device=ab.device), size=(H, W), mode="bilinear", align_corners=False)[0]
-        confidence = field * (0.2 + 0.8 * torch.rand(1, device=ab.device))
-        guide[i] = torch.cat((shifted * (confidence > 0), confidence))
+        weight = field * (0.2 + 0.8 * torch.rand(1, device=ab.device))
+        guide[i] = torch.cat((shifted * (weight > 0), weight))
     return guide
 
 

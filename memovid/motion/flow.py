@@ -1,4 +1,4 @@
-"""Dense optical flow on luminance (OpenCV DIS) with a per-pixel confidence.
+"""Dense optical flow on luminance (OpenCV DIS) with a per-pixel reliability.
 
 Convention (OpenCV's): ``f = flow(a, b)`` is defined on the grid of ``a`` and says where each pixel of
 ``a`` is found in ``b``: ``a[y, x] ~ b[y + f[y, x, 1], x + f[y, x, 0]]``. Hence ``warp(b_image, f)``
@@ -27,7 +27,7 @@ _PRESETS = {
 
 @dataclass(frozen=True)
 class FlowConfig:
-    """Defaults for flow estimation and its confidence (one place).
+    """Defaults for flow estimation and its reliability (one place).
 
     max_side: long side of the working size in pixels (inputs larger than this are shrunk; smaller
         ones are used as they are).
@@ -62,13 +62,13 @@ def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) 
     return grow_flow(small, a_L8.shape, scale)
 
 
-def flow_with_confidence(
+def flow_with_reliability(
     a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Flow from ``a`` to ``b`` (as ``flow``) and its confidence, both on ``a``'s grid.
+    """Flow from ``a`` to ``b`` (as ``flow``) and its reliability, both on ``a``'s grid.
 
-    Returns ((H, W, 2) float32 flow in input pixels, (H, W) float32 confidence in [0, 1]).
-    The confidence is the product of a forward-backward term (the flow back from ``b`` must return to
+    Returns ((H, W, 2) float32 flow in input pixels, (H, W) float32 reliability in [0, 1]).
+    The reliability is the product of a forward-backward term (the flow back from ``b`` must return to
     the start) and a photometric term (``b`` warped onto ``a`` must look like ``a``): both drop at
     occlusions, disocclusions, frame borders the motion uncovers, and where fast motion defeats DIS.
     """
@@ -79,23 +79,23 @@ def flow_with_confidence(
     fb_err = np.linalg.norm(fwd + back_at_target, axis=2)
     motion = np.sqrt(np.linalg.norm(fwd, axis=2) ** 2 + np.linalg.norm(back_at_target, axis=2) ** 2)
     tol = config.fb_px + config.fb_rel * motion
-    conf_fb = np.exp(-0.5 * (fb_err / tol) ** 2)
-    conf_photo = _photo_confidence(a_small, warp(b_small.astype(np.float32), fwd), config)
+    rel_fb = np.exp(-0.5 * (fb_err / tol) ** 2)
+    rel_photo = _photo_reliability(a_small, warp(b_small.astype(np.float32), fwd), config)
     # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
-    conf = conf_fb * conf_photo * _inside(fwd)
-    conf = cv2.resize(conf.astype(np.float32), (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return grow_flow(fwd, a_L8.shape, scale), np.clip(conf, 0.0, 1.0)
+    rel = rel_fb * rel_photo * _inside(fwd)
+    rel = cv2.resize(rel.astype(np.float32), (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return grow_flow(fwd, a_L8.shape, scale), np.clip(rel, 0.0, 1.0)
 
 
-STILL_SIGMA = 2.0  # working-size pixels over which still_confidence averages the flow before judging it
+STILL_SIGMA = 2.0  # working-size pixels over which still_reliability averages the flow before judging it
 
 
-def still_confidence(a_L8: np.ndarray, b_L8: np.ndarray, flow_ab: np.ndarray,
+def still_reliability(a_L8: np.ndarray, b_L8: np.ndarray, flow_ab: np.ndarray,
                      config: FlowConfig = FlowConfig()) -> np.ndarray:
     """(H, W) float32 in [0, 1] on ``a``'s grid: how far ``b`` taken in place (no motion) can stand for
     ``a``: where the flow from ``a`` to ``b`` (``flow_ab``, as ``flow`` returns) finds no motion beyond
     its own tolerance (fb_px, in working-size pixels) and the luminance in place agrees (the
-    photometric term of ``flow_with_confidence``). What a still camera shows has not moved: taken as it
+    photometric term of ``flow_with_reliability``). What a still camera shows has not moved: taken as it
     is, it escapes the estimated flow's noise and resampling blur, which grow with grain and
     compression. The flow's verdict keeps a pan's chance luminance matches out."""
     a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
@@ -105,11 +105,11 @@ def still_confidence(a_L8: np.ndarray, b_L8: np.ndarray, flow_ab: np.ndarray,
     # nothing moves; averaged over a few pixels the jitter cancels and a real motion stays.
     motion = cv2.GaussianBlur(motion, (0, 0), STILL_SIGMA)
     still = np.exp(-0.5 * (np.linalg.norm(motion, axis=2) / config.fb_px) ** 2)
-    conf = _photo_confidence(a_small, b_small.astype(np.float32), config) * still.astype(np.float32)
-    return np.clip(cv2.resize(conf, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    rel = _photo_reliability(a_small, b_small.astype(np.float32), config) * still.astype(np.float32)
+    return np.clip(cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
-def _photo_confidence(a: np.ndarray, b_on_a: np.ndarray, config: FlowConfig) -> np.ndarray:
+def _photo_reliability(a: np.ndarray, b_on_a: np.ndarray, config: FlowConfig) -> np.ndarray:
     photo = np.abs(a.astype(np.float32) - b_on_a)
     return np.exp(-0.5 * (photo / config.photo_sigma) ** 2).astype(np.float32)
 

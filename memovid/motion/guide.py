@@ -3,16 +3,16 @@
 MemoPainter's memory gives a global colour feature and knows nothing about where a keyframe's colours
 sit; a keyframe of the same shot says exactly that. ``KeyframeGuide`` warps the nearest keyframes of
 the shot onto a target frame along DIS flow computed on the luminance, blends the one before and the
-one after by temporal distance and per-pixel flow confidence, and hands the generator an ab prior with
-a confidence map (low at occlusions, new objects, and far from any keyframe).
+one after by temporal distance and per-pixel flow reliability, and hands the generator an ab prior with
+a weight map (low at occlusions, new objects, and far from any keyframe).
 
 The nearest keyframes in time are not always the nearest in look: animation reuses drawings (cycles,
 holds, loops) and a camera returns to where it was. When another keyframe of the shot looks more like
 the frame than both its neighbours in time, it is moved onto the frame too, as near as the nearer of
-them; per-pixel flow confidence then decides which keyframe each pixel takes.
+them; per-pixel flow reliability then decides which keyframe each pixel takes.
 
 Each of those keyframes is also offered in place, unmoved, trusted where its luminance matches the
-frame's (memovid.motion.flow.still_confidence): what a still camera shows has not moved, and taking it as it
+frame's (memovid.motion.flow.still_reliability): what a still camera shows has not moved, and taking it as it
 is avoids the estimated flow's noise and resampling blur, which grow with grain and compression.
 
 Flow is estimated at the generator's working size, but a keyframe may also carry its full-size ab
@@ -21,7 +21,7 @@ the output keeps the keyframe's full resolution instead of the working size's.
 
 Two ways in: ``guide_for`` (any frame, in any order: flow straight from each keyframe to the frame)
 and ``guide_shot`` (the frames of the shot in order: each keyframe is also carried frame to frame by
-composed flows and both estimates are blended by confidence; this follows fast small objects that one
+composed flows and both estimates are blended by reliability; this follows fast small objects that one
 long jump loses, and measured better on real footage, see benchmarks/keyframes.py).
 """
 
@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.motion.flow import FlowConfig, flow_with_confidence, grow_flow, still_confidence, warp
+from memovid.motion.flow import FlowConfig, flow_with_reliability, grow_flow, still_reliability, warp
 from memovid.model.inputs import resize_to
 
 
@@ -43,7 +43,7 @@ from memovid.model.inputs import resize_to
 class GuideConfig:
     """Defaults for keyframe guidance (one place).
 
-    decay_frames: the returned confidence falls as exp(-distance / decay_frames) with the temporal
+    decay_frames: the returned weight falls as exp(-distance / decay_frames) with the temporal
         distance (in frames) to the keyframe it comes from: far keyframes say less about this frame.
     flow: flow estimation settings; keyframes and targets are at the generator's working size, so the
         flow's own working size is usually the full input.
@@ -61,21 +61,21 @@ class Guidance(NamedTuple):
     """The ab prior keyframes give one frame.
 
     ab: (h, w, 2) float32 Lab units at the keyframes' (working) size.
-    confidence: (h, w) in [0, 1], the generator's guidance input: flow reliability x distance decay.
+    weight: (h, w) in [0, 1], the generator's guidance input: flow reliability x distance decay.
     full_ab: (H, W, 2) float32 at full size when the keyframes carry their full-size ab, else None.
     reliability: (h, w) in [0, 1], the flow's reliability alone: how far the moved colour can be kept
-        as it is (on the keyframe itself 1). None means the same as confidence.
+        as it is (on the keyframe itself 1). None means the same as weight.
     """
 
     ab: np.ndarray
-    confidence: np.ndarray
+    weight: np.ndarray
     full_ab: np.ndarray | None = None
     reliability: np.ndarray | None = None
 
     @property
     def trust(self) -> np.ndarray:
         """(h, w) in [0, 1]: how much of the moved colour to keep over a guess of the frame's own."""
-        return self.confidence if self.reliability is None else self.reliability
+        return self.weight if self.reliability is None else self.reliability
 
 
 THUMB_SIDE = 32  # likeness is judged on thumbnails: the whole picture's layout, not its grain
@@ -83,12 +83,12 @@ THUMB_SIDE = 32  # likeness is judged on thumbnails: the whole picture's layout,
 
 class _Candidate(NamedTuple):
     """One keyframe's estimate for a target frame, not yet resampled: the field (h, w, 2) maps the
-    target's grid into the keyframe's (None: the keyframe in place); conf (h, w) is the flow's
-    reliability along the way."""
+    target's grid into the keyframe's (None: the keyframe in place); reliability (h, w) is the flow's
+    along the way."""
 
     key: int
     field: np.ndarray | None
-    conf: np.ndarray
+    reliability: np.ndarray
     distance: float
     decay: float
 
@@ -235,9 +235,9 @@ class KeyframeGuide:
         out = []
         for key, distance in self._sources(index, L8):
             decay = float(np.exp(-distance / self.config.decay_frames))
-            f, conf = flow_with_confidence(L8, self._frames[key][0], self.config.flow)
-            out.append(_Candidate(key, f, conf, distance, decay))
-            still = still_confidence(L8, self._frames[key][0], f, self.config.flow)
+            f, reliability = flow_with_reliability(L8, self._frames[key][0], self.config.flow)
+            out.append(_Candidate(key, f, reliability, distance, decay))
+            still = still_reliability(L8, self._frames[key][0], f, self.config.flow)
             out.append(_Candidate(key, None, still, distance, decay))
         return out
 
@@ -250,11 +250,11 @@ class KeyframeGuide:
     def _combine(self, candidates: list[_Candidate]) -> Guidance:
         """Resamples each keyframe once along its field and blends them (see ``blend``); the full-size
         ab, when the keyframes have it, goes the same way along the fields and weights scaled up."""
-        warped = [(_moved(self._frames[c.key][1], c.field), c.conf, c.distance, c.decay) for c in candidates]
+        warped = [(_moved(self._frames[c.key][1], c.field), c.reliability, c.distance, c.decay) for c in candidates]
         weights = _weights(warped)
-        ab, confidence, reliability = blend(warped, weights)
+        ab, weight, reliability = blend(warped, weights)
         if self._full_shape is None:
-            return Guidance(ab, confidence, None, reliability)
+            return Guidance(ab, weight, None, reliability)
         size = self._full_shape
         num = np.zeros((*size, 2), np.float32)
         den = np.zeros(size, np.float32)
@@ -266,30 +266,30 @@ class KeyframeGuide:
                 full = warp(full, grow_flow(c.field, size, (size[1] / c.field.shape[1], size[0] / c.field.shape[0])))
             num += w[..., None] * full
             den += w
-        return Guidance(ab, confidence, num / den[..., None], reliability)
+        return Guidance(ab, weight, num / den[..., None], reliability)
 
 
 class _Chain:
     """A keyframe carried frame by frame: flows are composed, so its ab is resampled only once.
 
-    field: (H, W, 2) displacement from the current frame's grid into the keyframe; conf: (H, W) in
-    [0, 1], the product of the per-step flow confidences along the way.
+    field: (H, W, 2) displacement from the current frame's grid into the keyframe; reliability: (H, W) in
+    [0, 1], the product of the per-step flow reliabilities along the way.
     """
 
     def __init__(self, key: int, shape: tuple[int, int]) -> None:
         self.key = key
         self.field = np.zeros((*shape, 2), np.float32)
-        self.conf = np.ones(shape, np.float32)
+        self.reliability = np.ones(shape, np.float32)
 
     def step(self, L8: np.ndarray, from_L8: np.ndarray, config: FlowConfig) -> None:
         """Moves the chain from the frame ``from_L8`` (its current frame) to the frame ``L8``."""
-        f, c = flow_with_confidence(L8, from_L8, config)
+        f, c = flow_with_reliability(L8, from_L8, config)
         self.field = f + warp(self.field, f)
-        self.conf = c * warp(self.conf, f)
+        self.reliability = c * warp(self.reliability, f)
 
     def candidate(self, index: int, decay_frames: float) -> _Candidate:
         distance = abs(index - self.key)
-        return _Candidate(self.key, self.field.copy(), self.conf.copy(), float(distance),
+        return _Candidate(self.key, self.field.copy(), self.reliability.copy(), float(distance),
                           float(np.exp(-distance / decay_frames)))
 
 
@@ -307,7 +307,7 @@ def _thumbnail(L8: np.ndarray) -> np.ndarray:
 
 def _weights(warped: list[tuple[np.ndarray, np.ndarray, float, float]]) -> list[np.ndarray]:
     """Per-keyframe blend weights (see ``blend``): share by distance times the flow's credibility (its
-    mean confidence over the frame) times its per-pixel confidence. Credibility matters once a shot
+    mean reliability over the frame) times its per-pixel reliability. Credibility matters once a shot
     jumps: a flow that fails over most of the frame still passes its checks here and there by chance,
     and must not dilute a keyframe that matches everywhere (measured on a looping pan: mean 0.15, but
     0.55 at one pixel in ten)."""
@@ -320,23 +320,23 @@ def _weights(warped: list[tuple[np.ndarray, np.ndarray, float, float]]) -> list[
 def blend(
     warped: list[tuple[np.ndarray, np.ndarray, float, float]], weights: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Blends keyframes already on the target grid: [(ab (H, W, 2), flow confidence (H, W) in [0, 1],
-    temporal distance, distance decay in (0, 1])] -> (ab (H, W, 2), confidence (H, W) in [0, 1] with
+    """Blends keyframes already on the target grid: [(ab (H, W, 2), flow reliability (H, W) in [0, 1],
+    temporal distance, distance decay in (0, 1])] -> (ab (H, W, 2), weight (H, W) in [0, 1] with
     the distance decay, reliability (H, W) in [0, 1] without it; see Guidance).
 
     Each keyframe's weight is its share by distance (proportional to 1 / distance: for one keyframe
-    before and one after, linear interpolation between them) times its per-pixel flow confidence, so
+    before and one after, linear interpolation between them) times its per-pixel flow reliability, so
     that a pixel occluded in one keyframe takes the other, and by its flow's credibility over the whole
-    frame. Where no keyframe is trusted, shares and credibility decide (and the confidence says so).
+    frame. Where no keyframe is trusted, shares and credibility decide (and the weight says so).
     weights: ``_weights(warped)`` when the caller already has them.
     """
     num = np.zeros_like(warped[0][0])
     den = np.zeros(warped[0][1].shape, np.float32)
-    conf = np.zeros_like(den)
+    weight = np.zeros_like(den)
     reliable = np.zeros_like(den)
     for (ab, fc, _, decay), w in zip(warped, weights if weights is not None else _weights(warped)):
         num += w[..., None] * ab
         reliable += w * fc
         den += w
-        conf += w * fc * np.float32(decay)
-    return num / den[..., None], np.clip(conf / den, 0.0, 1.0), np.clip(reliable / den, 0.0, 1.0)
+        weight += w * fc * np.float32(decay)
+    return num / den[..., None], np.clip(weight / den, 0.0, 1.0), np.clip(reliable / den, 0.0, 1.0)

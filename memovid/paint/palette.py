@@ -1,25 +1,15 @@
 """Colour by luminance, from the keyframes most like a shot, for the shots no keyframe reaches.
 
-A shot without keyframes gets only the memory's colour feature, which the generator has to turn into
-ab; after CPU-minute training it paints such shots poorly (kivy, a live-action clip whose second shot
-has no keyframe: 11.9 CIEDE2000 there, worse than laying the first shot's keyframe over it pixel for
-pixel, 10.5). The model's keyframes say more than one global feature: which colour each luminance
-takes. A ``Palette`` is that (the mean ab per luminance level of the keyframes whose memory query is
-nearest the shot's frames), and colorize keeps a share of it over the generator's guess (``share``).
+Such a shot gets only the memory's one colour feature, which a briefly trained generator turns into
+ab poorly; the model's keyframes say more: which colour each luminance takes. A ``Palette`` is that
+(the mean ab per luminance level of the keyframes whose memory query is nearest the shot's frames).
 
-How much: the share that minimises the squared ab error needs both predictors' errors on the shot.
-The palette's can be measured honestly: each keyframe left out and painted by the palette of the
-others most like it (``held_out_error``; 64 numbers per palette, little to overfit). The generator's
-cannot: on the keyframes it was trained on it looks far better than on a shot it never saw, and a
-share fitted there followed the training time rather than the film (kivy: 52 % palette after 30
-steps, 14 % after 60, while the palette alone was best at both). What can be measured on the shot
-itself is how far the two disagree, D^2 = mean |palette - guess|^2. If their errors are independent,
-D^2 = E_palette^2 + E_generator^2, so E_generator^2 = D^2 - E_palette^2 and the least-squares share is
-E_generator^2 / D^2 = 1 - E_palette^2 / D^2: a generator that strays far further from the palette than
-the palette strays from the truth is mostly wrong there; one that agrees with it keeps its share.
-On both shots measured (kivy's and renpy's second shots, each without keyframes) the two errors were
-positively correlated (both inherit what the keyframes lack), for which the true least-squares share
-is higher still (above 1 on both): the rule errs toward the generator.
+How much of it to keep over the generator's guess (``share``): the palette's error can be measured
+honestly on keyframes it did not see (``held_out_error``); the generator's cannot (it looks far better
+on its own training frames), but how far the two disagree on the shot can, D^2 = mean |palette -
+guess|^2. With independent errors D^2 = E_palette^2 + E_generator^2, so the least-squares share is
+1 - E_palette^2 / D^2. Errors measured positively correlated, so the rule errs toward the generator
+(figures in notes/NOTES.md, "Palette for keyframe-less shots").
 """
 
 from __future__ import annotations

@@ -10,9 +10,8 @@ own colour is kept (least squares: w = sum((truth - guess) . (moved - guess)) / 
 The curve is made non-decreasing (a more reliable flow never earns less trust) and reaches 1 at
 reliability 1 (a keyframe comes out as painted).
 
-Why not the reliability itself: on tupi (first-half keyframes, 30 training steps) the moved colour
-alone measured 0.34 CIEDE2000 on the true luminance, the generator's guess 1.79, and the mix weighted by
-reliability 0.83: it paid for the generator wherever the flow was only fairly sure.
+Why not the reliability itself: weighting by it pays for a weak generator wherever the flow is only
+fairly sure (notes/NOTES.md, "Where the colour comes from").
 
 Left-out keyframes are guided from keyframes twice as far as a frame between them would be, and by one
 direct flow rather than the chained flows colorize uses between keyframes: the fitted trust errs low.

@@ -1,8 +1,8 @@
 """Motion-compensated smoothing: the previous output's ab is carried along optical flow.
 
 Flow is estimated on the luminance from the current frame to the previous one(s); the carried ab is
-blended into the current prediction by ``strength x flow confidence x chroma agreement``, so that
-occlusions and fast motion (low flow confidence) and real colour changes (low agreement) pass through
+blended into the current prediction by ``strength x flow reliability x chroma agreement``, so that
+occlusions and fast motion (low flow reliability) and real colour changes (low agreement) pass through
 unsmoothed instead of smearing.
 """
 
@@ -13,7 +13,7 @@ from collections import deque
 import numpy as np
 
 from memovid.color.levels import l_to_l8
-from memovid.motion.flow import flow_with_confidence, warp
+from memovid.motion.flow import flow_with_reliability, warp
 from memovid.temporal.base import Smoother, chroma_agreement
 
 
@@ -32,9 +32,9 @@ class FlowSmoother(Smoother):
             den = np.zeros(L.shape, np.float32)
             best = np.zeros(L.shape, np.float32)
             for prev_L8, prev_out in self._history:
-                f, conf = flow_with_confidence(L8, prev_L8, self.config.flow)
+                f, reliability = flow_with_reliability(L8, prev_L8, self.config.flow)
                 carried = warp(prev_out, f)  # (H, W, 2) previous output on this frame's grid
-                c = conf * chroma_agreement(carried, ab, self.config.chroma_tol)
+                c = reliability * chroma_agreement(carried, ab, self.config.chroma_tol)
                 num += c[..., None] * carried
                 den += c
                 best = np.maximum(best, c)

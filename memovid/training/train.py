@@ -261,7 +261,7 @@ class _Batches:
             g3 = np.zeros((3, ch, cw), np.float32)
             if prior is not None:
                 use_guide = True
-                g3 = guide_planes(prior.ab[y:y + ch, x:x + cw], prior.confidence[y:y + ch, x:x + cw])
+                g3 = guide_planes(prior.ab[y:y + ch, x:x + cw], prior.weight[y:y + ch, x:x + cw])
             if flip:
                 window, g3 = window[:, ::-1], g3[:, :, ::-1]
             L.append(window[..., 0])
