@@ -61,16 +61,14 @@ class ModelConfig:
 
     feature: str = "dist"  # colour feature: "dist" (C_dist, 313 bins) or "rgb" (C_RGB, 10 colours)
     use_memory: bool = True  # False = the paper's Res-cGAN ablation (generator conditioned on nothing)
-    width: int = 60  # generator base channels: 60 gives the paper's ~12 M (generator + query head)
-    depth: int = 3  # generator downsamplings: inputs are padded to a multiple of 2**depth
+    # The frozen ImageNet backbone that the query head and the generator's decoder read (see
+    # memovid.model.backbone): "efficientnet_lite0" (the weights ship with memovid) or "resnet18"
+    # (torchvision's file, given with --backbone-weights).
+    backbone: str = "efficientnet_lite0"
+    width: int = 32  # decoder base channels: the trainable model is ~3 M parameters beside the backbone
     adain_hidden: int = 128  # the MLP that maps a colour feature to AdaIN scales/shifts (kept small)
     disc_width: int = 32  # PatchGAN base channels
     query_size: int = 224  # the query net sees L resized so that its longer side is this
-    # The ResNet-18 backbone is frozen (ImageNet or random weights) and only the query head learns:
-    # measured on few-shot character art (benchmarks/model.py), training a randomly initialised
-    # backbone with batch-4 batch norm retrieved the right character for 28 % of held-out pictures,
-    # a frozen random one for 60 %. None: frozen exactly when ImageNet weights were loaded.
-    freeze_backbone: bool | None = True
     l1_weight: float = 10.0  # smooth L1 on ab (Lab units / 110)
     # Non-saturating GAN loss weight; 0 = no discriminator step. Off by default: in the few-shot
     # benchmark (1000 steps, real character art) the discriminator stayed at loss 2 ln 2 / 50 %
@@ -88,15 +86,10 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.feature not in FEATURE_KINDS:
             raise ValueError(f"feature must be one of {FEATURE_KINDS}, got {self.feature!r}")
-        if self.width < 4 or self.depth < 1 or self.disc_width < 4:
-            raise ValueError(f"width/depth/disc_width too small: {self.width}, {self.depth}, {self.disc_width}")
+        if self.width < 4 or self.disc_width < 4:
+            raise ValueError(f"width/disc_width too small: {self.width}, {self.disc_width}")
         if not 0.0 <= self.guide_prob <= 1.0:
             raise ValueError(f"guide_prob must be in [0, 1], got {self.guide_prob}")
-
-    @property
-    def stride(self) -> int:
-        """Generator input sides are padded to a multiple of this."""
-        return 2**self.depth
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

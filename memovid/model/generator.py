@@ -1,8 +1,10 @@
-"""Generator: a U-Net from L (+ optional guide) to ab, its decoder modulated by AdaIN from the colour feature.
+"""Generator: a U-Net whose encoder is the pretrained backbone, its decoder modulated by AdaIN from the colour feature.
 
-Fully convolutional: any H x W works. Inputs are padded (reflect; replicate when too small to
-reflect) to a multiple of 2**depth and the output is cropped back, so the frame is never squashed
-or cropped. Output ab = AB_SCALE * tanh(x): Lab units, bounded to the +-110 range of sRGB colours.
+The backbone's ImageNet features say what is in the frame (a face, a sky, a car), which a decoder
+trained in CPU minutes cannot learn from a few keyframes; the decoder only has to learn which colour
+goes where. A small side encoder reads the luminance and the guide (moved keyframe colour) at the
+finer strides, where the colour must follow the outlines. Output ab = AB_SCALE * tanh(x): Lab units,
+bounded to the range of sRGB colours.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import torch.nn.functional as F
 
 from memovid.color.features import ColorFeature
 from memovid.color.levels import AB_SCALE
+from memovid.model.backbone import STRIDE, Features
+
+SIDE_LEVELS = 4  # side encoder maps at strides 1, 2, 4, 8
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -48,35 +53,47 @@ class _AdaINBlock(nn.Module):
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
     """Pad (B, C, H, W) on all sides to H, W multiples of ``multiple`` and at least 2 * multiple (the
-    bottleneck's instance norm needs more than one pixel); returns the pads (l, r, t, b)."""
+    coarsest instance norm needs more than one pixel); returns the pads (l, r, t, b). Reflect where
+    the side allows it, replicate where the frame is too small to reflect."""
     H, W = x.shape[-2:]
     ph = max(-(-H // multiple), 2) * multiple - H
     pw = max(-(-W // multiple), 2) * multiple - W
     pads = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
     if ph == 0 and pw == 0:
         return x, pads
-    mode = "reflect" if ph < H and pw < W else "replicate"  # reflect needs the pad below the side
+    mode = "reflect" if max(pads[2:]) < H and max(pads[:2]) < W else "replicate"
     return F.pad(x, pads, mode=mode), pads
 
 
-class Generator(nn.Module):
-    """(L (B, 1, H, W) in [0, 100], feature (B, d) or None, guide (B, 3, H, W) or None) -> ab (B, 2, H, W).
+def crop(x: torch.Tensor, pads: tuple[int, int, int, int]) -> torch.Tensor:
+    """Undo pad_to_multiple."""
+    l, r, t, b = pads
+    return x[..., t : x.shape[-2] - b, l : x.shape[-1] - r]
 
-    feature: a colour feature of ``color_feature`` (raw, e.g. a C_dist histogram); None = the
-    memory-off ablation, which uses a learned constant feature instead (same MLP, same size).
-    guide: channels (a / AB_SCALE, b / AB_SCALE, weight in [0, 1]), e.g. motion-warped keyframe colours;
-    None = zeros (no guidance).
+
+class Generator(nn.Module):
+    """(L, feature, guide, features) -> ab (B, 2, H, W), all at a padded size (multiples of STRIDE).
+
+    L: (B, 1, H, W) in [0, 100]. feature: a colour feature of ``color_feature`` (raw, e.g. a C_dist
+    histogram) or None = the memory-off ablation, which uses a learned constant feature instead (same
+    MLP, same size). guide: (B, 3, H, W) = (a / AB_SCALE, b / AB_SCALE, weight in [0, 1]), e.g.
+    motion-moved keyframe colours; None = zeros. features: the backbone's Features of this L.
+    backbone_channels: the channels of the backbone's five maps (strides 2 to 32).
     """
 
-    def __init__(self, color_feature: ColorFeature, width: int = 64, depth: int = 3, adain_hidden: int = 128) -> None:
+    def __init__(self, color_feature: ColorFeature, backbone_channels: tuple[int, ...], width: int = 32, adain_hidden: int = 128) -> None:
         super().__init__()
+        if len(backbone_channels) != 5:
+            raise ValueError(f"need the channels of 5 backbone maps, got {backbone_channels}")
         self.color_feature = color_feature
-        self.depth = depth
-        chans = [min(width * 2**i, width * 8) for i in range(depth + 1)]
-        self.encoder = nn.ModuleList([_EncoderBlock(4, chans[0], 1)] + [_EncoderBlock(chans[i - 1], chans[i], 2) for i in range(1, depth + 1)])
-        self.bottleneck = _AdaINBlock(chans[-1], chans[-1])
-        self.decoder = nn.ModuleList([_AdaINBlock(chans[i + 1] + chans[i], chans[i]) for i in reversed(range(depth))])
-        self.out = nn.Conv2d(chans[0], 2, 1)
+        side = [width, width, 2 * width, 2 * width]  # strides 1, 2, 4, 8
+        self.side = nn.ModuleList([_EncoderBlock(4, side[0], 1)] + [_EncoderBlock(side[i - 1], side[i], 2) for i in range(1, SIDE_LEVELS)])
+        dec = [width, width, 2 * width, 3 * width, 4 * width, 6 * width]  # strides 1 .. 32
+        skips = [side[0], side[1] + backbone_channels[0], side[2] + backbone_channels[1],
+                 side[3] + backbone_channels[2], backbone_channels[3]]  # what joins the decoder at strides 1 .. 16
+        self.bottleneck = _AdaINBlock(backbone_channels[4], dec[5])
+        self.decoder = nn.ModuleList([_AdaINBlock(dec[i + 1] + skips[i], dec[i]) for i in reversed(range(5))])
+        self.out = nn.Conv2d(dec[0], 2, 1)
         blocks = [self.bottleneck, *self.decoder]
         self._splits = [b.n_params for b in blocks]
         self.mlp = nn.Sequential(
@@ -88,35 +105,35 @@ class Generator(nn.Module):
         nn.init.zeros_(self.mlp[-1].bias)
         self.null_feature = nn.Parameter(torch.zeros(color_feature.dim))
 
-    @property
-    def stride(self) -> int:
-        return 2**self.depth
+    def styles(self, feature: torch.Tensor | None, batch: int) -> list[torch.Tensor]:
+        """The AdaIN parameters of each decoder block, from a colour feature (B, d) or None."""
+        if feature is None:
+            cond = self.null_feature.expand(batch, -1)
+        elif feature.shape != (batch, self.color_feature.dim):
+            raise ValueError(f"feature must be {(batch, self.color_feature.dim)}, got {tuple(feature.shape)}")
+        else:
+            cond = self.color_feature.embed(feature)
+        return list(self.mlp(cond.to(self.null_feature.dtype)).split(self._splits, dim=1))
 
-    def forward(self, L: torch.Tensor, feature: torch.Tensor | None = None, guide: torch.Tensor | None = None) -> torch.Tensor:
-        if L.ndim != 4 or L.shape[1] != 1:
-            raise ValueError(f"L must be (B, 1, H, W), got {tuple(L.shape)}")
+    def forward(self, L: torch.Tensor, feature: torch.Tensor | None, guide: torch.Tensor | None, features: Features) -> torch.Tensor:
+        if L.ndim != 4 or L.shape[1] != 1 or L.shape[-2] % STRIDE or L.shape[-1] % STRIDE:
+            raise ValueError(f"L must be (B, 1, H, W) with H, W multiples of {STRIDE}, got {tuple(L.shape)}")
         B, _, H, W = L.shape
         if guide is None:
             guide = L.new_zeros(B, 3, H, W)
         elif guide.shape != (B, 3, H, W):
             raise ValueError(f"guide must be {(B, 3, H, W)}, got {tuple(guide.shape)}")
-        if feature is None:
-            cond = self.null_feature.expand(B, -1)
-        elif feature.shape != (B, self.color_feature.dim):
-            raise ValueError(f"feature must be {(B, self.color_feature.dim)}, got {tuple(feature.shape)}")
-        else:
-            cond = self.color_feature.embed(feature)
-        styles = self.mlp(cond.to(self.null_feature.dtype)).split(self._splits, dim=1)
-        x, pads = pad_to_multiple(torch.cat((L / 50.0 - 1.0, guide.to(L.dtype)), 1), self.stride)
-        skips = []
-        for block in self.encoder:
+        styles = self.styles(feature, B)
+        x = torch.cat((L / 50.0 - 1.0, guide.to(L.dtype)), 1)
+        side = []
+        for block in self.side:
             x = block(x)
-            skips.append(x)
-        x = self.bottleneck(skips.pop(), styles[0])
-        for block, style in zip(self.decoder, styles[1:]):
-            skip = skips.pop()
+            side.append(x)
+        maps = features.maps
+        skips = [side[0], torch.cat((side[1], maps[0]), 1), torch.cat((side[2], maps[1]), 1),
+                 torch.cat((side[3], maps[2]), 1), maps[3]]
+        x = self.bottleneck(maps[4], styles[0])
+        for block, style, skip in zip(self.decoder, styles[1:], reversed(skips)):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            x = block(torch.cat((x, skip), 1), style)
-        ab = AB_SCALE * torch.tanh(self.out(x))  # (B, 2, H', W'), Lab units in (-110, 110)
-        l, r, t, b = pads
-        return ab[..., t : ab.shape[-2] - b, l : ab.shape[-1] - r]
+            x = block(torch.cat((x, skip.to(x.dtype)), 1), style)
+        return AB_SCALE * torch.tanh(self.out(x))  # (B, 2, H, W), Lab units in (-110, 110)

@@ -49,7 +49,7 @@ class Trainer:
         self.model = model.to(self.device)
         params = list(model.generator.parameters())
         if cfg.use_memory:
-            params += [p for p in model.query_net.parameters() if p.requires_grad]
+            params += list(model.query_net.parameters())  # the backbone is frozen: only the head learns
         self.opt_g = torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, foreach=True)
         self.use_gan = cfg.adv_weight > 0 and model.discriminator is not None
         self.opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas, foreach=True) if self.use_gan else None
@@ -83,15 +83,16 @@ class Trainer:
         v = model.feature.compute(ab, L)  # (B, d): the paper conditions on the TRUE colour feature in training
         stats: dict[str, float] = {}
         with self._autocast():
+            if guide is None:
+                guide = synthetic_guide(ab, cfg.guide_prob)
+            # one backbone pass feeds both the generator and the query of these crops
+            fake, pooled = model.paint(L, v if cfg.use_memory else None, guide.to(self.device).float())
             memory_loss = L.new_zeros(())
             if cfg.use_memory:
-                q = model.query_net(L)
+                q = model.query_net(pooled)
                 triplet = model.memory.threshold_triplet_loss(q.float(), v, model.top_k)
                 memory_loss = triplet.loss
                 stats.update(positives=triplet.positives, negatives=triplet.negatives, terms=triplet.terms)
-            if guide is None:
-                guide = synthetic_guide(ab, cfg.guide_prob)
-            fake = model.generator(L, v if cfg.use_memory else None, guide.to(self.device).float())
         if self.use_gan:
             with self._autocast():
                 d_real = model.discriminator(L, ab, v)
