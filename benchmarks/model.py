@@ -1,4 +1,5 @@
-"""Few-shot colorization of real character art: full MemoPainter model vs gray and the no-memory ablation.
+"""Few-shot colorization of real character art: the memory on the ImageNet backbone vs the memory on a
+random backbone vs the no-memory ablation vs gray.
 
 Each character (renpy_characters, kenney_characters, scratch_costumes in ../shared/data) is one
 "scene": a few of its pictures train the model, the others are held out and colorized from their
@@ -7,7 +8,7 @@ generator conditioned on nothing, trained for the same number of steps). Picture
 white and letterboxed to SIZE x SIZE (aspect kept). Also: the palette-swap figure, training steps/s
 and inference images/s at 256 x 256 at the default width, and the parameter count.
 
-    .venv/bin/python benchmarks/model.py [--steps 1000] [--size 64] [--width 24] [--adv 0.1] [--threads 2]
+    .venv/bin/python benchmarks/model.py [--steps 600] [--size 128] [--width 24] [--adv 0.1] [--threads 2]
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import lab_to_rgb, rgb_to_lab
+from memovid.model.backbone import STRIDE
 from memovid.model.bundle import MemoModel
+from memovid.model.generator import pad_to_multiple
 from memovid.model.config import MemoryConfig, ModelConfig
 from memovid.model.trainer import Trainer
 
@@ -66,9 +70,9 @@ def split(groups, size, train_per):
     return train, test
 
 
-def train(config, data, steps, seed, log_every=0):
+def train(config, data, steps, seed, pretrained=True):
     torch.manual_seed(seed)
-    model = MemoModel(config)
+    model = MemoModel(config, pretrained=pretrained)
     trainer = Trainer(model)
     labs = torch.stack([lab for lab, _ in data])
     scenes = torch.tensor([s for _, s in data])
@@ -135,8 +139,8 @@ def speed(threads):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=1000, help="training steps per model (same for both)")
-    parser.add_argument("--size", type=int, default=64, help="working size of the experiment")
+    parser.add_argument("--steps", type=int, default=600, help="training steps per model (same for all)")
+    parser.add_argument("--size", type=int, default=128, help="working size of the experiment")
     parser.add_argument("--width", type=int, default=24, help="generator width of the experiment")
     parser.add_argument("--train-per", type=int, default=3, help="training pictures per character")
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -150,21 +154,29 @@ def main() -> None:
     groups = characters()
     train_data, test = split(groups, args.size, args.train_per)
     config = ModelConfig(width=args.width, query_size=args.size, lr=args.lr, adv_weight=args.adv, memory=MemoryConfig(size=max(16, round(1.2 * len(train_data)))))
-    rows, extra = {}, {}
+    rows, extra, retrieval = {}, {}, {}
     labs = torch.stack([lab for lab, _ in test])
+    truth = torch.tensor([s for _, s in test])
     rows["gray (a = b = 0)"] = metrics(labs, torch.zeros_like(labs[:, 1:]))
-    for name, cfg in (("no memory (Res-cGAN ablation)", config.with_(use_memory=False)), ("MemoPainter (memory)", config)):
+    runs = (("no memory (Res-cGAN ablation)", config.with_(use_memory=False), True),
+            ("memory, random backbone", config, False),
+            ("memory, ImageNet backbone (default)", config, True))
+    for name, cfg, pretrained in runs:
         start = time.perf_counter()
-        model, log = train(cfg, train_data, args.steps, args.seed)
+        model, log = train(cfg, train_data, args.steps, args.seed, pretrained)
         extra[name] = (time.perf_counter() - start, log)
         with torch.no_grad():
             ab = torch.cat([model.colorize_from_memory(labs[i : i + 8, :1]) for i in range(0, len(labs), 8)])
+            if cfg.use_memory:
+                found = model.retrieve(model.query(labs[:, :1]), 1)
+                raw = F.normalize(model.encode(pad_to_multiple(labs[:, :1], STRIDE)[0]).pooled, dim=1)
+                spread = (raw @ raw.T)[~torch.eye(len(raw), dtype=torch.bool)]  # between different pictures
+                retrieval[name] = (float((found.scene_ids[:, 0] == truth).float().mean()),
+                                   np.percentile(found.similarities[:, 0].numpy(), [10, 90]),
+                                   np.percentile(spread.numpy(), [10, 90]))
         rows[name] = metrics(labs, ab)
-    with torch.no_grad():
-        retrieved = model.retrieve(model.query(labs[:, :1]), 1).scene_ids[:, 0]
-    accuracy = float((retrieved == torch.tensor([s for _, s in test])).float().mean())
     fraction, shift = palette_swap(model, test, train_data)
-    late = extra["MemoPainter (memory)"][1][-50:]
+    late = extra["memory, ImageNet backbone (default)"][1][-50:]
 
     print(f"Few-shot colorization: {len(groups)} characters, {len(train_data)} training / {len(test)} held-out pictures, "
           f"{args.size}x{args.size}, width {args.width}, {args.steps} steps of batch 4, lr {args.lr}, {args.threads} threads\n")
@@ -173,8 +185,12 @@ def main() -> None:
     for name, (de, psnr) in rows.items():
         seconds = f"{extra[name][0]:.0f}" if name in extra else "-"
         print(f"| {name} | {de:.2f} | {psnr:.2f} | {seconds} |")
-    print(f"\n- memory retrieval: top-1 slot from the right character for {accuracy:.0%} of held-out pictures "
-          f"(chance {1 / len(groups):.0%})")
+    no_memory = rows["no memory (Res-cGAN ablation)"][0]
+    print(f"\n- ImageNet memory vs no memory: {100 * (1 - rows['memory, ImageNet backbone (default)'][0] / no_memory):.1f} % lower CIEDE2000")
+    for name, (accuracy, top1, raw) in retrieval.items():
+        print(f"- {name}: top-1 slot from the right character for {accuracy:.0%} of held-out pictures "
+              f"(chance {1 / len(groups):.0%}); top-1 similarity p10-p90 {top1[0]:.2f}-{top1[1]:.2f}; "
+              f"raw pooled backbone cosines between held-out pictures p10-p90 {raw[0]:.2f}-{raw[1]:.2f}")
     print(f"- palette swap: another character's colour feature moves mean ab {fraction:.0%} of the way to its colours "
           f"({shift:.1f} ab units; mean |ab| of held-out pictures {float(labs[:, 1:].norm(dim=1).mean()):.1f})")
     if args.adv > 0:
@@ -185,8 +201,8 @@ def main() -> None:
         train_rate, infer_rate, counts = speed(args.threads)
         print(f"- speed at 256x256, default width {ModelConfig().width}: training {train_rate:.3f} steps/s (batch 4), "
               f"inference {infer_rate:.2f} images/s (query + retrieval + generator), CPU, {args.threads} threads, shared machine")
-        print(f"- parameters: model (query head + generator) {counts['model'] / 1e6:.2f} M; ResNet-18 backbone "
-              f"{counts['backbone'] / 1e6:.2f} M; discriminator (training only) {counts['discriminator'] / 1e6:.2f} M")
+        print(f"- parameters: model (query head + generator) {counts['model'] / 1e6:.2f} M; frozen {ModelConfig().backbone} backbone "
+              f"{counts['backbone'] / 1e6:.2f} M (not stored in the .memo); discriminator (training only) {counts['discriminator'] / 1e6:.2f} M")
 
 
 if __name__ == "__main__":

