@@ -29,7 +29,7 @@ from memovid.training.config import TrainConfig
 @click.option("--scenes", "scenes_file", type=existing, default=None,
               help="Scene JSON of the film keyframes were painted for (places keyframes in scenes).")
 @click.option("--backbone-weights", type=existing, default=None,
-              help="ImageNet ResNet-18 weights (.pth) for the query network, if you have them.")
+              help="Backbone weights instead of the shipped ImageNet EfficientNet-Lite0 (e.g. torchvision's ResNet-18 .pth).")
 @pass_session
 def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes, steps, frames_per_scene, size,
           device, update, resume, overwrite, seed, scenes_file, backbone_weights) -> None:
