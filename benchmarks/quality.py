@@ -41,6 +41,7 @@ import numpy as np
 
 import memovid.log  # noqa: F401
 from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
+from memovid.color.levels import l_to_l8
 from memovid.paint.colorize import colorize
 from memovid.paint.config import ColorizeConfig
 from memovid.training.config import TrainConfig
@@ -52,7 +53,8 @@ from memovid.video import read_frames, transcode, write_video
 from memovid.video.frame import Frame
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CLIPS = {"tupi_example": "example.avi", "renpy_oa4_launch": "oa4_launch.webm", "kivy_cityCC0": "cityCC0.mpg"}
+CLIPS = {"tupi_example": "example.avi", "renpy_oa4_launch": "oa4_launch.webm", "kivy_cityCC0": "cityCC0.mpg",
+         "wannaworktogether": "wannaworktogether.mp4", "freecol_opening": "freecol-opening.video.ogg"}
 KEY_EVERY = 13
 
 
@@ -153,6 +155,108 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
     return rows
 
 
+# Keyframes from OTHER clips of the same film (issue 15): the film cut into UNSEEN_CLIPS equal
+# stretches spread over its length; the even ones give the keyframes, the odd ones are never seen
+# by the model and are coloured from their luminance alone.
+UNSEEN_CLIPS = 8
+UNSEEN_FRAMES = 120
+
+
+def _thumb(L: np.ndarray) -> np.ndarray:
+    """A 32 x 32 mean-removed, unit-norm thumbnail of a luminance picture (the look-alike baselines)."""
+    t = cv2.resize(L.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA).ravel()
+    t = t - t.mean()
+    return t / max(float(np.linalg.norm(t)), 1e-6)
+
+
+def _cut(source: Path, start: int, frames: int, truth: Path, gray: Path) -> None:
+    """Frames [start, start + frames) of source: the colour truth (FFV1) and its black-and-white version."""
+    from memovid.video import EncodeOptions
+
+    def clip(mode):
+        for f in read_frames(source, mode="rgb"):
+            if f.index >= start + frames:
+                break
+            if f.index >= start:
+                image = f.image if mode == "rgb" else np.repeat(cv2.cvtColor(f.image, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
+                yield Frame(image, f.index - start)
+    write_video(clip("rgb"), truth, fps=probe_fps(source), options=EncodeOptions(codec="ffv1"), overwrite=True)
+    write_video(clip("gray"), gray, fps=probe_fps(source), overwrite=True)
+
+
+def probe_fps(source: Path) -> float:
+    from memovid.video import probe
+
+    return probe(source).fps
+
+
+def run_unseen(name: str, steps: int, work: Path) -> list[dict]:
+    """Train on keyframes of the even clips, colorize the odd ones; memovid against gray, the
+    keyframes' luminance palette alone and copying the look-alike keyframe, on the same frames."""
+    from memovid.paint.palette import Palette
+    from memovid.video import probe
+
+    source = even_sized(DATA / name / CLIPS[name], work / f"{name}_truth.mkv")
+    total = probe(source).frames
+    starts = np.linspace(0, total - UNSEEN_FRAMES, UNSEEN_CLIPS).astype(int)
+    folder = work / f"{name}_other_clip_keys"
+    folder.mkdir(exist_ok=True)
+    keys: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (thumbnail, L8, ab) of every keyframe
+    clips = []
+    for k, start in enumerate(starts):
+        truth, gray = work / f"{name}_u{k}_truth.mkv", work / f"{name}_u{k}_bw.mkv"
+        _cut(source, int(start), UNSEEN_FRAMES, truth, gray)
+        if k % 2:
+            clips.append((truth, gray))
+            continue
+        table = split_file(gray)
+        for i, lab in write_keyframes(truth, keyframe_indices(table, False), folder / f"clip{k}").items():
+            keys.append((_thumb(lab[..., 0]), l_to_l8(lab[..., 0]), lab[..., 1:]))
+    flat = folder / "all"
+    flat.mkdir()
+    for n, png in enumerate(sorted(folder.glob("clip*/*.png"))):
+        png.rename(flat / f"key_{n:05d}.png")
+    thumbs = np.stack([t for t, _, _ in keys])
+
+    def look_alike(L: np.ndarray, n: int) -> list[int]:
+        return [int(i) for i in np.argsort(-(thumbs @ _thumb(L)))[:n]]
+
+    model = work / f"{name}_unseen.memo"
+    started = time.perf_counter()
+    train([flat], model, config=TrainConfig(steps=steps), overwrite=True)
+    trained = time.perf_counter() - started
+    methods = {
+        "gray": lambda L: np.zeros((*L.shape, 2), np.float32),
+        "palette alone (3 look-alike keyframes)": lambda L: Palette.of([keys[i][1:] for i in look_alike(L, 3)])(L),
+        "copy the look-alike keyframe": lambda L: cv2.resize(keys[look_alike(L, 1)[0]][2], L.shape[::-1], interpolation=cv2.INTER_LINEAR),
+    }
+    reports: dict[str, list] = {m: [] for m in [*methods, "memovid"]}
+    fps = []
+    for k, (truth, gray) in enumerate(clips):
+        for method, paint in methods.items():
+            out = work / f"{name}_u{k}_{method.split()[0]}.mkv"
+
+            def frames():
+                for f in read_frames(gray, mode="rgb"):
+                    lab = rgb8_to_lab(f.image)
+                    lab[..., 1:] = paint(lab[..., 0])
+                    yield f.with_image(lab_to_rgb8(lab))
+            write_video(frames(), out, source=gray, overwrite=True)
+            reports[method].append(evaluate(out, truth).to_dict())
+        out = work / f"{name}_u{k}_memovid.mkv"
+        result = colorize(gray, model, out, overwrite=True)
+        fps.append(result.fps)
+        reports["memovid"].append(evaluate(out, truth).to_dict())
+    rows = []
+    for method, got in reports.items():
+        mean = lambda key: float(np.mean([r[key] for r in got]))  # noqa: E731  (clips are the same length)
+        timing = (trained, float(np.mean(fps))) if method == "memovid" else None
+        averaged = {key: mean(key) for key in ("ciede2000", "psnr", "ssim", "flicker")}
+        rows.append(_row(name, f"other clips ({len(keys)} keyframes)", method, averaged, timing))
+    print(_markdown(rows), flush=True)
+    return rows
+
+
 @contextmanager
 def _moved_away(folder: Path):
     """The keyframe paintings out of reach while the block runs (put back after, whatever happens)."""
@@ -165,7 +269,7 @@ def _moved_away(folder: Path):
 
 
 def _row(clip, setting, method, report, timing) -> dict:
-    d = report.to_dict()
+    d = report if isinstance(report, dict) else report.to_dict()
     return {"clip": clip, "keyframes": setting, "method": method, "CIEDE2000": d["ciede2000"], "PSNR": d["psnr"],
             "SSIM": d["ssim"], "flicker": d["flicker"],
             "train s": f"{timing[0]:.0f}" if timing else "-", "colorize fps": f"{timing[1]:.1f}" if timing else "-"}
@@ -207,9 +311,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--clips", default="tupi_example,renpy_oa4_launch")
     parser.add_argument("--settings", default="every13,firsthalf", help="keyframe settings to run")
+    parser.add_argument("--unseen", default="", help="clips for the other-clips protocol, e.g. wannaworktogether "
+                        "(keyframes from some stretches of the film, the others colorized; runs alone)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.unseen:
+            rows = [row for name in args.unseen.split(",") for row in run_unseen(name, args.steps, work)]
+            print("\n## Keyframes from other clips\n")
+            print(_markdown(rows))
+            return
         rows = []
         for name in args.clips.split(","):
             rows += run_clip(name, args.steps, work, args.settings.split(","))
