@@ -23,9 +23,10 @@ EXPORTS = ("load_pipeline", "Pipeline", "colorize", "train", "run_batch", "avail
 class Pipeline(Preset):
     """A loaded preset (memovid.presets.Preset: settings, train, colorize) that also runs a batch."""
 
-    def run(self, inputs: Sequence[str | Path], model: str | Path, outdir: str | Path, *, jobs: int = 1,
+    def run(self, inputs: Sequence[str | Path], model: str | Path | None, outdir: str | Path, *, jobs: int = 1,
             executor: str = "local", address: str | None = None, progress: ProgressFn = no_progress):
-        """Colorize every input into ``outdir`` as a resumable batch (see memovid.batch.run.run_batch)."""
+        """Colorize every input into ``outdir`` as a resumable batch (see memovid.batch.run.run_batch;
+        model None: the one found for the first input)."""
         from memovid.batch.run import run_batch as run_films
 
         return run_films(inputs, model, outdir, pipeline=self, jobs=jobs, executor=executor, address=address,
@@ -44,24 +45,28 @@ def available_presets() -> list[str]:
     return names()
 
 
-def colorize(input: str | Path, model, output: str | Path, *, preset: str | Path | None = None,
+def colorize(input: str | Path, model=None, output: str | Path | None = None, *, preset: str | Path | None = None,
              overrides: Sequence[str] = (), scenes=None, overwrite: bool = False,
              progress: ProgressFn = no_progress):
-    """Colorize one film with a preset's settings (default: the library defaults) -> ColorizeResult."""
+    """Colorize one film with a preset's settings (default: the library defaults) -> ColorizeResult.
+
+    model None: ``<name>.memo`` beside the film, else the single .memo in its folder or the current one;
+    output None: ``<name>_colour<codec's extension>`` beside it (memovid.default_paths)."""
     return load_pipeline(preset, overrides).colorize(input, model, output, scenes=scenes, overwrite=overwrite,
                                                      progress=progress)
 
 
-def train(inputs: Sequence[str | Path], model: str | Path, *, preset: str | Path | None = None,
+def train(inputs: Sequence[str | Path], model: str | Path | None = None, *, preset: str | Path | None = None,
           overrides: Sequence[str] = (), update: bool = False, resume: bool = False, overwrite: bool = False,
           scenes=None, backbone_weights=None, progress: ProgressFn = no_progress):
-    """Train a model from colour footage with a preset's settings -> TrainResult."""
+    """Train a model from colour footage with a preset's settings -> TrainResult (model None:
+    ``<first input's name>.memo`` beside the first input)."""
     return load_pipeline(preset, overrides).train(inputs, model, update=update, resume=resume,
                                                   overwrite=overwrite, scenes=scenes,
                                                   backbone_weights=backbone_weights, progress=progress)
 
 
-def run_batch(inputs: Sequence[str | Path], model: str | Path, outdir: str | Path, *, preset: str | Path | None = None,
+def run_batch(inputs: Sequence[str | Path], model: str | Path | None, outdir: str | Path, *, preset: str | Path | None = None,
           overrides: Sequence[str] = (), jobs: int = 1, executor: str = "local", address: str | None = None,
           progress: ProgressFn = no_progress):
     """A resumable batch with a preset's settings -> memovid.batch.manifest.BatchResult."""

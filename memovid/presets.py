@@ -88,10 +88,11 @@ class Preset:
         """What an output file of this pipeline ends with ("" for an image sequence folder)."""
         return self.settings.encode.spec.extension
 
-    def train(self, inputs: Sequence[str | Path], model: str | Path, *, update: bool = False,
+    def train(self, inputs: Sequence[str | Path], model: str | Path | None = None, *, update: bool = False,
               resume: bool = False, overwrite: bool = False, scenes=None, backbone_weights=None,
               progress: ProgressFn = no_progress):
-        """memovid.training.train.train with this pipeline's train, model and scenes sections."""
+        """memovid.training.train.train with this pipeline's train, model and scenes sections (model None:
+        beside the first input, memovid.default_paths.default_model_path)."""
         from memovid.training.train import train as run_train
 
         s = self.settings
@@ -99,13 +100,16 @@ class Preset:
                          scenes=scenes, update=update, resume=resume, overwrite=overwrite,
                          backbone_weights=backbone_weights, progress=progress)
 
-    def colorize(self, input: str | Path, model, output: str | Path, *, scenes=None, keyframes=(),
+    def colorize(self, input: str | Path, model=None, output: str | Path | None = None, *, scenes=None, keyframes=(),
                  overwrite: bool = False, progress: ProgressFn = no_progress):
         """memovid.paint.colorize.colorize with this pipeline's sections; ``scenes`` None: detected with the
-        pipeline's scene settings (the same table a scene-parallel Ray run splits on)."""
+        pipeline's scene settings (the same table a scene-parallel Ray run splits on). model or output
+        None: found beside the input (memovid.default_paths.colorize_paths), before any scene is detected."""
+        from memovid.default_paths import colorize_paths
         from memovid.paint.colorize import colorize as run_colorize
 
         s = self.settings
+        model, output = colorize_paths(input, model, output, s.encode)
         if scenes is None:
             from memovid.scenes import split_file
 

@@ -31,7 +31,7 @@ def output_for(input: Path, outdir: Path, pipeline) -> Path:
     return outdir / f"{input.stem}{pipeline.output_suffix}"
 
 
-def run_batch(inputs: Sequence[str | Path], model: str | Path, outdir: str | Path, *, pipeline=None,
+def run_batch(inputs: Sequence[str | Path], model: str | Path | None, outdir: str | Path, *, pipeline=None,
               jobs: int = 1, executor: str = "local", address: str | None = None,
               progress: ProgressFn = no_progress, work: JobFn | None = None) -> BatchResult:
     """Colorize every input into ``outdir`` (see the module doc).
@@ -40,7 +40,8 @@ def run_batch(inputs: Sequence[str | Path], model: str | Path, outdir: str | Pat
     work: the job function (default colorize_job; must be picklable for jobs > 1 and Ray).
     executor: "local" or "ray"; address: a Ray cluster to join (default: a local one started here).
     InputError before anything runs when the arguments cannot work (no inputs, no model, two inputs
-    that would write the same output); errors of single films are recorded, never raised.
+    that would write the same output); errors of single films are recorded, never raised. model None:
+    the one found for the first input (memovid.default_paths.find_model).
     """
     from memovid.presets import Preset
 
@@ -53,6 +54,10 @@ def run_batch(inputs: Sequence[str | Path], model: str | Path, outdir: str | Pat
         raise InputError("--address is for --executor ray")
     if not inputs:
         raise InputError("batch needs at least one input")
+    if model is None:
+        from memovid.default_paths import find_model
+
+        model = find_model(inputs[0])
     model, outdir = Path(model), Path(outdir)
     if not model.is_file():
         raise InputError(f"{model}: no such model file")

@@ -17,7 +17,9 @@ EXECUTOR_CHOICES = ("local", "ray")
 def _options(command):
     """Options that ``run`` and ``batch`` share (outermost decorator last)."""
     for option in reversed([
-        click.option("-m", "--model", "model", type=existing, required=True, help="A .memo model from memovid train."),
+        click.option("-m", "--model", "model", type=existing, default=None,
+                     help="A .memo model from memovid train (default: <name>.memo beside the first input, "
+                     "else the only .memo in its folder or in this one)."),
         click.option("-o", "--output", "outdir", type=existing, required=True,
                      help="Folder for the colorized films and the manifest (memovid-batch.jsonl)."),
         click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
@@ -57,6 +59,14 @@ def _batch(session: Session, preset, inputs, model, outdir, overrides, jobs, exe
     from memovid.batch.run import run_batch
 
     pipeline = load_pipeline(preset, overrides)
+    if model is None and inputs:
+        from memovid.default_paths import find_model
+
+        model = find_model(inputs[0])
+        if not session.quiet:
+            from memovid.cli.ui import err
+
+            err.print(f"using model {model}", soft_wrap=True)
     with session.progress() as progress:
         result = run_batch(list(inputs), model, outdir, pipeline=pipeline, jobs=jobs, executor=executor,
                            address=address, progress=progress)

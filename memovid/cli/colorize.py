@@ -15,8 +15,11 @@ from memovid.video.options import CODECS, EncodeOptions
 
 @click.command()
 @click.argument("input", type=existing)
-@click.option("-m", "--model", "model_path", type=existing, required=True, help="A .memo model from memovid train.")
-@click.option("-o", "--output", type=existing, required=True, help="Output file, folder or printf pattern.")
+@click.option("-m", "--model", "model_path", type=existing, default=None,
+              help="A .memo model from memovid train (default: <name>.memo beside INPUT, else the only .memo "
+              "in INPUT's folder or in this one).")
+@click.option("-o", "--output", type=existing, default=None,
+              help="Output file, folder or printf pattern (default: <name>_colour<codec's extension> beside INPUT).")
 @click.option("--device", type=click.Choice(DEVICES), default=default(ColorizeConfig, "device"), show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=default(ColorizeConfig, "batch_size"), show_default=True)
 @click.option("--size", type=click.IntRange(64, 2048), default=None, help="Working size (default: the model's).")
@@ -41,10 +44,11 @@ from memovid.video.options import CODECS, EncodeOptions
               help="Also write an HTML report (scenes, palettes, confidence) to this file.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
-def colorize(session: Session, input: Path, model_path: Path, output: Path, device, batch_size, size, retrieval,
+def colorize(session: Session, input: Path, model_path: Path | None, output: Path | None, device, batch_size, size, retrieval,
              temporal, no_guidance, upsample, trust, no_palette, scenes_file, keyframe_folders, codec, crf, report_path,
              overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
+    from memovid.default_paths import colorize_paths
     from memovid.paint.colorize import colorize as run_colorize
     from memovid.temporal import TemporalConfig
 
@@ -54,13 +58,20 @@ def colorize(session: Session, input: Path, model_path: Path, output: Path, devi
                                 palette=not no_palette)
     except ValueError as error:
         raise InputError(str(error)) from None
+    encode = EncodeOptions(codec=codec, crf=crf)
+    chosen = model_path is None
+    model_path, output = colorize_paths(input, model_path, output, encode)
+    if chosen and not session.quiet:
+        from memovid.cli.ui import err
+
+        err.print(f"using model {model_path}", soft_wrap=True)
     if report_path is not None:
         from memovid.report import check_report_path
 
         check_report_path(report_path, overwrite)
     with session.progress() as progress:
         result = run_colorize(input, model_path, output, config=config, temporal=TemporalConfig(mode=temporal),
-                              encode=EncodeOptions(codec=codec, crf=crf), scenes=scenes_file,
+                              encode=encode, scenes=scenes_file,
                               keyframes=keyframe_folders, overwrite=overwrite, progress=progress)
         if report_path is not None:
             from memovid.report import write_report

@@ -29,3 +29,5 @@ def demo(session: Session, folder: Path, steps: int | None, device: str, overwri
     for name in ("bw.mp4", "colour.mp4", "side_by_side.mp4", "report.html", "demo.memo"):
         out.print(f"  {result.files[name]}")
     out.print("  " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.figures.items()))
+    out.print("next, on your own film: memovid train colour_film.mp4 (writes colour_film.memo), "
+              "then memovid colorize bw_film.mp4 (writes bw_film_colour.mp4)")

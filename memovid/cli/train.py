@@ -14,7 +14,8 @@ from memovid.training.config import TrainConfig
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=existing)
-@click.option("-m", "--model", "model_path", type=existing, required=True, help="The .memo model file to write.")
+@click.option("-m", "--model", "model_path", type=existing, default=None,
+              help="The .memo model file to write (default: <first input's name>.memo beside it).")
 @click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None, help="Training budget in minutes.")
 @click.option("--steps", type=click.IntRange(1), default=None, help="Training budget in steps (default: from the footage).")
 @click.option("--frames-per-scene", type=click.IntRange(1), default=default(TrainConfig, "frames_per_scene"),
@@ -31,7 +32,7 @@ from memovid.training.config import TrainConfig
 @click.option("--backbone-weights", type=existing, default=None,
               help="Backbone weights instead of the shipped ImageNet EfficientNet-Lite0 (e.g. torchvision's ResNet-18 .pth).")
 @pass_session
-def train(session: Session, inputs: tuple[Path, ...], model_path: Path, minutes, steps, frames_per_scene, size,
+def train(session: Session, inputs: tuple[Path, ...], model_path: Path | None, minutes, steps, frames_per_scene, size,
           device, update, resume, overwrite, seed, scenes_file, backbone_weights) -> None:
     """Learn colour from colour video and/or folders of colour keyframes."""
     from memovid.training.train import train as run_train

@@ -46,7 +46,7 @@ class ColorizeResult:
         return self.frames / max(self.seconds, 1e-9)
 
 
-def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeConfig = ColorizeConfig(),
+def colorize(input: str | Path, model=None, output: str | Path | None = None, *, config: ColorizeConfig = ColorizeConfig(),
              temporal=None, encode=None, scenes=None, keyframes=(), overwrite: bool = False,
              progress: ProgressFn = no_progress) -> ColorizeResult:
     """Colorize ``input`` with ``model`` (a MemoModel or a .memo path) into ``output``.
@@ -54,12 +54,15 @@ def colorize(input: str | Path, model, output: str | Path, *, config: ColorizeCo
     temporal: memovid.temporal.TemporalConfig (default: flow smoothing). encode:
     memovid.video.EncodeOptions. scenes: a SceneTable or a scene JSON path to use instead of detection.
     keyframes: folders of the model's keyframes painted at full size (named by frame number); the
-    paths the model recorded are tried too (memovid.paint.paintings.full_size_sources).
+    paths the model recorded are tried too (memovid.paint.paintings.full_size_sources). model or
+    output None: found beside the input (memovid.default_paths.colorize_paths).
     """
+    from memovid.default_paths import colorize_paths
     from memovid.temporal import TemporalConfig
     from memovid.video import EncodeOptions, check_paths
 
-    input, output = Path(input), Path(output)
+    model, output = colorize_paths(input, model, output, encode)
+    input = Path(input)
     check_paths(input, output, overwrite)
     started = time.perf_counter()
     for folder in keyframes:

@@ -45,7 +45,7 @@ def checkpoint_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".ckpt")
 
 
-def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: TrainConfig = TrainConfig(),
+def train(inputs: Sequence[str | Path], model_path: str | Path | None = None, *, config: TrainConfig = TrainConfig(),
           model_config=None, scene_config=None, scenes=None, update: bool = False, resume: bool = False,
           overwrite: bool = False, backbone_weights: str | Path | None = None,
           progress: ProgressFn = no_progress) -> TrainResult:
@@ -53,6 +53,7 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
 
     inputs: colour video files and/or folders of colour keyframes. scenes: a scene JSON (or
     SceneTable) of the film the keyframes were painted for, used to place keyframes in scenes/shots.
+    model_path None: ``<first input's name>.memo`` beside the first input (memovid.default_paths).
     """
     import torch
 
@@ -63,10 +64,12 @@ def train(inputs: Sequence[str | Path], model_path: str | Path, *, config: Train
     from memovid.model.trainer import Trainer
     from memovid.scenes import load_scene_table
 
-    model_path = Path(model_path)
+    from memovid.default_paths import default_model_path
+
     inputs = [Path(p) for p in inputs]
     if not inputs:
         raise InputError("train needs at least one colour video or keyframe folder")
+    model_path = default_model_path(inputs) if model_path is None else Path(model_path)
     ckpt = checkpoint_path(model_path)
     if update and not model_path.exists():
         raise InputError(f"{model_path}: no model to update (train without --update first)")
