@@ -214,8 +214,9 @@ def run_unseen(name: str, steps: int, work: Path) -> list[dict]:
             keys.append((_thumb(lab[..., 0]), l_to_l8(lab[..., 0]), lab[..., 1:]))
     flat = folder / "all"
     flat.mkdir()
+    # a keyframe's number says which frame of the film it paints: these paint none of the clips coloured
     for n, png in enumerate(sorted(folder.glob("clip*/*.png"))):
-        png.rename(flat / f"key_{n:05d}.png")
+        png.rename(flat / f"key_{100000 + n}.png")
     thumbs = np.stack([t for t, _, _ in keys])
 
     def look_alike(L: np.ndarray, n: int) -> list[int]:
