@@ -64,8 +64,9 @@ class Analysis:
 
 
 def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, table,
-            progress: ProgressFn = no_progress) -> Analysis:
-    """Pass 1 (see module doc). ``table`` None: shots and scenes are detected here."""
+            progress: ProgressFn = no_progress, total: int | None = None) -> Analysis:
+    """Pass 1 (see module doc). ``table`` None: shots and scenes are detected here. ``total``: the
+    film's frame count when the container knows it, so that the progress bar can say the time left."""
     import torch
 
     from memovid.color.lab import luma_to_L
@@ -117,7 +118,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
         luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
         done += len(batch)
-        progress("analysing", done, None)
+        progress("analysing", done, total)
     if done == 0:
         raise InputError(f"{input}: no frames could be decoded")
     samples += sampler.samples

@@ -69,7 +69,7 @@ def colorize(input: str | Path, model=None, output: str | Path | None = None, *,
         if not Path(folder).is_dir():
             raise InputError(f"{folder}: keyframe folder does not exist")
     info, model, shape, scenes = prepare(input, model, config, scenes)
-    analysis = analyse(input, model, shape, config, scenes, progress)
+    analysis = analyse(input, model, shape, config, scenes, progress, info.frames)
     if config.guidance:
         from memovid.paint.paintings import full_size_sources, missing_paintings
 
