@@ -20,11 +20,10 @@ from torch import nn
 import torch.nn.functional as F
 
 from memovid.color.features import make_feature
-from memovid.errors import ModelFileError
-from memovid.model.config import ModelConfig
-from memovid.errors import InputError
+from memovid.errors import InputError, ModelFileError
 from memovid.model import backbone as backbones
 from memovid.model.backbone import STRIDE, Backbone
+from memovid.model.config import ModelConfig
 from memovid.model.discriminator import Discriminator
 from memovid.model.generator import Generator, crop, pad_to_multiple
 from memovid.model.memory import ColorMemory, Retrieval
