@@ -117,7 +117,7 @@ def test_other_weights_are_refused_in_one_line(tmp_path):
     path = tmp_path / "m.memo"
     model.save(path)
     other = tmp_path / "other.pth"
-    torch.save(bb._read_state(bb.lite0_weights_path()) | {}, other)
+    torch.save(bb._read_state(bb.lite0_weights_path()), other)
     other.write_bytes(other.read_bytes() + b"\0")  # same tensors, another file: another sha256
     with pytest.raises(ModelFileError, match="is not that file") as error:
         MemoModel.load(path, backbone_weights=other)
