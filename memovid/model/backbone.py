@@ -137,16 +137,16 @@ _LITE0_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head
 _LITE0_DS = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
 _LITE0_IR = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2", "_project_conv": "conv_pwl", "_bn2": "bn3"}
 _BLOCK_KEY = re.compile(r"_blocks\.(\d+)\.(\w+)\.(\w+)$")
+_LITE0_PLACE = [(stage, j) for stage, n in enumerate(_LITE0_DEPTHS) for j in range(n)]  # flat block -> (stage, j)
 
 
 def lite0_key(key: str) -> str:
     """One key of the shipped state dict (EfficientNet-PyTorch names) -> timm's name for it.
 
     KeyError for a key the map does not know, so that a different file is never half loaded."""
-    place = [(stage, j) for stage, n in enumerate(_LITE0_DEPTHS) for j in range(n)]
     match = _BLOCK_KEY.match(key)
     if match:
-        stage, j = place[int(match[1])]
+        stage, j = _LITE0_PLACE[int(match[1])]
         return f"blocks.{stage}.{j}.{(_LITE0_DS if stage == 0 else _LITE0_IR)[match[2]]}.{match[3]}"
     layer, param = key.split(".", 1)
     return f"{_LITE0_TOP[layer]}.{param}"
