@@ -13,15 +13,17 @@ from typing import Iterator
 
 import av
 import cv2
+from av.bitstream import BitStreamFilterContext, bitstream_filters_available
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.log import logger
+from memovid.log import logger, warn_once
 from memovid.video.prefetch import prefetch as prefetch_iter
 from memovid.video import imageseq
 from memovid.video.frame import Frame
 from memovid.video.options import DEFAULT_FPS
 from memovid.video.media import open_input, video_stream_of
+from memovid.video.timeline import LOST, Timeline
 
 MODES = ("rgb", "gray")
 # A stream ending this many frame durations before the header's duration is reported as truncated.
@@ -93,33 +95,88 @@ def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> It
         if start_pts is not None:
             container.seek(start_pts, stream=stream, backward=True)
 
-        damage = _Damage()
+        damage = _Damage(time_base)
+        step = max(1, round(1 / (rate * time_base)))
+        timeline: Timeline[av.VideoFrame] = Timeline(step, fill_gaps=step == 1)
         index: int | None = None if start_pts is not None else 0
-        last_pts: int | None = None
-        for frame in _decode_tolerant(container, stream, damage):
-            pts = frame.pts
-            if start_pts is not None and pts is not None and pts < start_pts:
+        last: Frame | None = None
+        for picture, pts in _placed(_decode_tolerant(container, stream, damage), timeline):
+            if start_pts is not None and pts < start_pts:
                 continue
-            if end_pts is not None and pts is not None and pts >= end_pts:
+            if end_pts is not None and pts >= end_pts:
                 break
             if index is None:  # first frame after a seek: place it on the whole file's frame grid
-                index = round((pts - origin) * time_base * rate) if pts is not None else 0
-            yield Frame(_to_array(frame, mode, max_size), index, pts, Fraction(time_base))
+                index = round((pts - origin) * time_base * rate)
+            if picture is LOST:
+                if last is None:  # nothing to repeat yet: the film starts at its first picture
+                    damage.unfilled += 1
+                    continue
+                damage.filled(pts)
+                image = last.image
+            else:
+                image = _to_array(picture, mode, max_size)
+            last = Frame(image, index, pts, Fraction(time_base))
+            yield last
             index += 1
-            last_pts = pts if pts is not None else last_pts
 
+        damage.unfilled += timeline.dropped
+        if timeline.repaired:
+            logger.info("%s: %d frame(s) had missing or out-of-order timestamps; placed one frame "
+                        "after the previous", path, timeline.repaired)
+        if last is None and start_pts is None:
+            raise InputError(f"{path}: no picture could be decoded "
+                             f"({damage.summary() or 'the video stream is empty or unreadable'})")
         if end_pts is None:
-            damage.check_truncation(container, stream, last_pts, rate)
+            damage.check_truncation(container, stream, last.pts if last else None, rate)
         damage.report(path)
 
 
-class _Damage:
-    """Counts what went wrong while decoding so that one warning can say it all at the end."""
+def _placed(decoded: Iterator[tuple[object, int | None]], timeline: Timeline) -> Iterator[tuple[object, int]]:
+    for picture, label in decoded:
+        yield from timeline.push(picture, label)
+    yield from timeline.drain()
 
-    def __init__(self) -> None:
+
+def _clock(seconds: float) -> str:
+    """HH:MM:SS.mmm for a warning a restorer can find the place with."""
+    millis = int(round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest / 1000:06.3f}"
+
+
+class _Damage:
+    """Counts what went wrong while decoding so that one warning can say it all at the end.
+
+    Where it happened is kept as at most ``_PLACES`` spans of consecutive filled frames (memory stays
+    flat however damaged the film is); the count covers them all.
+    """
+
+    _PLACES = 4
+
+    def __init__(self, time_base) -> None:
+        self.time_base = time_base
         self.packets = 0
         self.concealed = 0
+        self.repeated = 0
+        self.unfilled = 0
         self.truncated: str | None = None
+        self.unreadable_after: float | None = None
+        self._spans: list[list[float]] = []
+        self._more_spans = 0
+        self._previous: float | None = None
+
+    def filled(self, pts: int) -> None:
+        """A lost picture at ``pts`` was replaced by a repeat of the previous frame."""
+        self.repeated += 1
+        t = float(pts * self.time_base)
+        if self._spans and self._previous is not None and self._spans[-1][1] == self._previous:
+            self._spans[-1][1] = t
+        elif len(self._spans) < self._PLACES:
+            self._spans.append([t, t])
+        else:
+            self._more_spans += 1
+        self._previous = t
 
     def check_truncation(self, container, stream, last_pts, rate) -> None:
         expected = None
@@ -129,38 +186,115 @@ class _Damage:
         elif container.duration:
             expected = container.duration / av.time_base + (container.start_time or 0) / av.time_base
             slack = max(_TRUNCATION_SECONDS, _TRUNCATION_FRAMES / float(rate))
+        if stream.frames:  # a cut-off AVI loses its index, not its header's frame count
+            by_count = float((stream.start_time or 0) * stream.time_base) + stream.frames / float(rate)
+            if expected is None or by_count > expected:
+                expected, slack = by_count, _TRUNCATION_FRAMES / float(rate)
         if expected is None or last_pts is None:
             return
         end = float(last_pts * stream.time_base) + 1 / float(rate)
         if end < expected - slack:
-            self.truncated = f"video ends at {end:.2f} s but the header says {expected:.2f} s (truncated?)"
+            self.truncated = f"the picture ends at {_clock(end)} but the header says {_clock(expected)} (truncated?)"
 
-    def report(self, path: Path) -> None:
+    def summary(self) -> str:
         parts = []
         if self.packets:
-            parts.append(f"{self.packets} corrupt packet(s) skipped")
+            parts.append(f"{self.packets} undecodable packet(s) skipped")
+        if self.repeated:
+            where = ", ".join(_clock(a) if a == b else f"{_clock(a)}-{_clock(b)}" for a, b in self._spans)
+            more = f" and {self._more_spans} more place(s)" if self._more_spans else ""
+            parts.append(f"{self.repeated} lost frame(s) filled by repeating the previous one at {where}{more}")
+        if self.unfilled:
+            parts.append(f"{self.unfilled} lost frame(s) left out (no gap in the film's times to fill)")
         if self.concealed:
             parts.append(f"{self.concealed} damaged frame(s) concealed by the decoder")
+        if self.unreadable_after is not None:
+            parts.append(f"the file cannot be read past {_clock(self.unreadable_after)}")
         if self.truncated:
             parts.append(self.truncated)
-        if parts:
-            logger.warning("%s: %s", path, "; ".join(parts))
+        return "; ".join(parts)
+
+    def report(self, path: Path) -> None:
+        """One warning per file and process: colorize reads a film twice, the user hears of it once."""
+        summary = self.summary()
+        if summary:
+            warn_once(f"damage:{Path(path).resolve()}:{summary}", "%s: %s", path, summary)
 
 
-def _decode_tolerant(container, stream, damage: _Damage) -> Iterator[av.VideoFrame]:
-    """Decode packet by packet; a packet the decoder rejects is counted and skipped."""
+def _bframe_unpacker(stream: av.VideoStream):
+    """FFmpeg's mpeg4_unpack_bframes for MPEG-4 Part 2 (a no-op on streams without packed B-frames)."""
+    if stream.codec_context.name != "mpeg4" or "mpeg4_unpack_bframes" not in bitstream_filters_available:
+        return None
+    return BitStreamFilterContext("mpeg4_unpack_bframes", stream)
+
+
+class _ChunkIndex:
+    """AVI timestamps from the file's index, not from counting chunks.
+
+    The AVI demuxer numbers the chunks it reads; when damage swallows some, every later picture comes
+    out early and the film drifts from its sound. The index (idx1/indx) holds each chunk's position and
+    true time: packets are matched to it by position, walking it in step (no copy of the index).
+    """
+
+    _CHUNK_HEADER = 8  # the index points at the chunk's header, the packet at its data
+
+    def __init__(self, stream: av.VideoStream) -> None:
+        self.entries = stream.index_entries
+        self.next = 0
+
+    def correct(self, packet: av.Packet) -> None:
+        if packet.pos is None or packet.pos < 0:
+            return
+        at = packet.pos - self._CHUNK_HEADER
+        entries, n = self.entries, len(self.entries)
+        while self.next < n and entries[self.next].pos < at:
+            self.next += 1
+        if self.next < n and entries[self.next].pos == at:
+            packet.pts = packet.dts = entries[self.next].timestamp
+
+
+def _decode_tolerant(container, stream, damage: _Damage) -> Iterator[tuple[object, int | None]]:
+    """(picture, label) in decoder order; label is the best-effort timestamp (pts, else dts).
+
+    A packet the decoder rejects is counted and stands as ``LOST``, so that the timeline can fill
+    the slot its picture leaves. A demuxer that gives up (cut-off file) ends the stream: what was
+    decoded stands.
+    """
+    codec = stream.codec_context
+    unpack = _bframe_unpacker(stream)
+    index = _ChunkIndex(stream) if container.format.name == "avi" else None
+
+    def decode(packet) -> Iterator[tuple[object, int | None]]:
+        try:
+            frames = codec.decode(packet)
+        except av.error.FFmpegError:
+            damage.packets += 1
+            yield LOST, None
+            return
+        for frame in frames:
+            damage.concealed += frame.is_corrupt
+            yield frame, frame.pts if frame.pts is not None else frame.dts
+
+    read_to = 0.0
     try:
         for packet in container.demux(stream):
-            try:
-                frames = packet.decode()  # the flush packet (size 0) drains the decoder at the end
-            except av.error.FFmpegError:
-                damage.packets += 1
-                continue
-            for frame in frames:
-                damage.concealed += frame.is_corrupt
-                yield frame
+            if not packet.size:
+                continue  # the demuxer's flush packet: the decoder is drained below
+            if index is not None:
+                index.correct(packet)
+            if packet.dts is not None:
+                read_to = float(packet.dts * stream.time_base)
+            for unpacked in (unpack.filter(packet) if unpack else (packet,)):
+                yield from decode(unpacked)
     except av.error.FFmpegError:
-        # The demuxer itself gave up (cut-off file): what was decoded stands.
+        damage.unreadable_after = read_to
+    try:
+        for unpacked in (unpack.filter(None) if unpack else ()):
+            yield from decode(unpacked)
+        for frame in codec.decode(None):
+            damage.concealed += frame.is_corrupt
+            yield frame, frame.pts if frame.pts is not None else frame.dts
+    except av.error.FFmpegError:
         damage.packets += 1
 
 

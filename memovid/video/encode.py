@@ -100,6 +100,7 @@ class VideoWriter:
         self.frames = 0
         self._started = time.perf_counter()
         self._last_time: float | None = None
+        self._last_pts: int | None = None
         self._sequence: imageseq.SequenceWriter | None = None
         self._out: av.container.OutputContainer | None = None
         self._aux: StreamCopier | None = None
@@ -193,7 +194,13 @@ class VideoWriter:
         av_frame = av.VideoFrame.from_ndarray(image, format="rgb24" if image.ndim == 3 else "gray8")
         if self._sws_colorspace is not None:
             av_frame = av_frame.reformat(format=self._video.pix_fmt, dst_colorspace=self._sws_colorspace)
-        av_frame.pts = frame.pts if self._use_pts else self.frames
+        pts = frame.pts if self._use_pts else self.frames
+        if self._last_pts is not None and pts <= self._last_pts:
+            # decode already gives increasing times (memovid.video.timeline); frames made elsewhere may
+            # not, and a muxer refuses them: one tick later keeps the frame and the sync.
+            pts = self._last_pts + 1
+        self._last_pts = pts
+        av_frame.pts = pts
         av_frame.time_base = self._time_base
         try:
             self._out.mux(self._video.encode(av_frame))

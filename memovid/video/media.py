@@ -104,8 +104,7 @@ def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
         duration = _duration(container, stream)
         frames, estimated = stream.frames, False
         if not frames and count_frames:
-            frames = sum(1 for p in container.demux(stream) if p.size)
-            container.seek(0)
+            frames = _count_packets(path)
         elif not frames:
             frames, estimated = (round(duration * fps) if duration else 0), True
         pix_fmt = ctx.pix_fmt or "unknown"
@@ -122,8 +121,8 @@ def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
             pix_fmt=pix_fmt,
             bit_depth=_bit_depth(pix_fmt),
             codec=ctx.name,
-            rotation=_rotation(container, stream),
-            is_vfr=_is_vfr(container, stream),
+            rotation=_rotation(path, stream),
+            is_vfr=_is_vfr(path),
             audio=tuple(
                 AudioInfo(s.index, s.codec_context.name, s.codec_context.sample_rate,
                           s.codec_context.channels, s.language)
@@ -161,36 +160,41 @@ def _bit_depth(pix_fmt: str) -> int:
         return 8
 
 
-def _rotation(container: av.container.InputContainer, stream: av.VideoStream) -> int:
+def _count_packets(path: str | Path) -> int:
+    # Each look that reads packets opens the file afresh: raw streams (.h264, .m4v) cannot seek back.
+    with open_input(path) as container:
+        try:
+            return sum(1 for p in container.demux(container.streams.video[0]) if p.size)
+        except av.error.FFmpegError:
+            return 0
+
+
+def _rotation(path: str | Path, stream: av.VideoStream) -> int:
     """The ``rotate`` tag of older files, else the display matrix FFmpeg attaches to the first frame."""
     tag = stream.metadata.get("rotate")
     if tag is not None:
         return int(float(tag)) % 360
-    try:
-        for frame in container.decode(stream):
-            rotation = int(round(frame.rotation)) % 360
-            break
-        else:
-            rotation = 0
-    except av.error.FFmpegError:
-        rotation = 0
-    container.seek(0)
-    return rotation
+    with open_input(path) as container:
+        try:
+            for frame in container.decode(container.streams.video[0]):
+                return int(round(frame.rotation)) % 360
+        except av.error.FFmpegError:
+            pass
+    return 0
 
 
-def _is_vfr(container: av.container.InputContainer, stream: av.VideoStream) -> bool | None:
+def _is_vfr(path: str | Path) -> bool | None:
     """Compare the gaps between the first packets' timestamps (demux only)."""
     pts = []
-    try:
-        for packet in container.demux(stream):
-            if packet.pts is not None:
-                pts.append(packet.pts)
-            if len(pts) >= _VFR_PACKETS:
-                break
-    except av.error.FFmpegError:
-        return None
-    finally:
-        container.seek(0)
+    with open_input(path) as container:
+        try:
+            for packet in container.demux(container.streams.video[0]):
+                if packet.pts is not None:
+                    pts.append(packet.pts)
+                if len(pts) >= _VFR_PACKETS:
+                    break
+        except av.error.FFmpegError:
+            return None
     if len(pts) < 3:
         return None
     pts.sort()
