@@ -77,7 +77,7 @@ def test_garbage_in_the_middle_skips_packets_with_one_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="memovid"):
         frames = list(read_frames(bad))
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "bad.mp4" in warnings[0] and "corrupt packet(s) skipped" in warnings[0]
+    assert len(warnings) == 1 and "bad.mp4" in warnings[0] and "undecodable packet(s) skipped" in warnings[0]
     skipped = int(warnings[0].split(": ")[1].split()[0])
     assert skipped >= 1 and len(frames) >= 60 - skipped - 5
     # frames before and after the damage come out, with their own timestamps

@@ -24,6 +24,10 @@ class StreamCopier:
         self._pending: av.Packet | None = None
         self._packets = iter(())
         self._out = out
+        self._source = source
+        self._refused = 0
+        self._cut = False
+        self._copied_to = 0.0
         if source is None or not (audio or subtitles):
             return
         self.input = av.open(str(source))
@@ -43,21 +47,41 @@ class StreamCopier:
         self._packets = (p for p in self.input.demux(*selected) if p.dts is not None or p.pts is not None)
 
     def mux_until(self, until: float | None) -> None:
-        """Copy source packets whose time is up to ``until`` seconds (all that are left when None)."""
+        """Copy source packets whose time is up to ``until`` seconds (all that are left when None).
+
+        A damaged source must not stop the film: packets the muxer refuses (timestamps out of order)
+        are skipped and counted, and where the demuxer gives up the copy ends; ``close`` says so once.
+        """
         while self.map:
             if self._pending is None:
-                self._pending = next(self._packets, None)
+                try:
+                    self._pending = next(self._packets, None)
+                except av.error.FFmpegError:  # a demux generator that raised is finished
+                    self._cut, self._packets = True, iter(())
                 if self._pending is None:
                     return
             packet = self._pending
             ts = packet.dts if packet.dts is not None else packet.pts
-            if until is not None and float(ts * packet.time_base) > until:
+            seconds = float(ts * packet.time_base)
+            if until is not None and seconds > until:
                 return
             packet.stream = self.map[packet.stream_index]
-            self._out.mux(packet)
+            try:
+                self._out.mux(packet)
+                self._copied_to = max(self._copied_to, seconds)
+            except av.error.FFmpegError:
+                self._refused += 1
             self._pending = None
 
     def close(self) -> None:
+        parts = []
+        if self._refused:
+            parts.append(f"{self._refused} sound/subtitle packet(s) with broken timestamps skipped")
+        if self._cut:
+            parts.append(f"the sound cannot be read past {self._copied_to:.2f} s")
+        if parts:
+            logger.warning("%s: %s", self._source, "; ".join(parts))
+            self._refused, self._cut = 0, False
         if self.input is not None:
             self.input.close()
             self.input = None
