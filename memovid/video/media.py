@@ -72,21 +72,42 @@ class MediaInfo:
         return d
 
 
+# Demuxers that read one picture, or text as pictures: what they open is not a film.
+_STILL_FORMATS = ("image2", "image2pipe")
+_TEXT_FORMATS = ("tty",)  # FFmpeg draws any .txt/.nfo/.asc file as ANSI art at 25 fps
+
+
 def open_input(path: str | Path) -> av.container.InputContainer:
-    """av.open with memovid's errors: InputError naming the file when missing or not media."""
+    """av.open with memovid's errors: InputError naming the file when missing, empty or not media."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (0 bytes)")
     try:
         return av.open(str(path))
     except av.error.FFmpegError as error:
         raise InputError(f"{path}: not a media file ({error.strerror})") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
 def video_stream_of(container: av.container.InputContainer, path: str | Path) -> av.VideoStream:
+    """The film's video stream; InputError saying what the file is when it holds no film."""
+    fmt = container.format.name
+    if fmt in _TEXT_FORMATS or (container.streams.video and container.streams.video[0].codec_context.name == "ansi"):
+        raise InputError(f"{path}: a text file, not a video")
     if not container.streams.video:
+        if container.streams.subtitles:
+            raise InputError(f"{path}: a subtitle file ({fmt}), not a video")
+        if container.streams.audio:
+            raise InputError(f"{path}: sound only ({container.streams.audio[0].codec_context.name}), no video stream")
         raise InputError(f"{path}: no video stream")
-    return container.streams.video[0]
+    stream = container.streams.video[0]
+    if fmt in _STILL_FORMATS or fmt.endswith("_pipe"):
+        raise InputError(f"{path}: a still image ({stream.codec_context.name}), not a video; for an image "
+                         "sequence give its folder or a pattern such as frames/%05d.png")
+    return stream
 
 
 def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
