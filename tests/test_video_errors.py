@@ -47,7 +47,7 @@ def test_no_video_stream(tmp_path):
         out.mux(stream.encode(frame))
         out.mux(stream.encode())
     for call in (probe, lambda p: list(read_frames(p))):
-        with pytest.raises(InputError, match=r"tone\.mka: no video stream"):
+        with pytest.raises(InputError, match=r"tone\.mka: sound only \(pcm_s16le\), no video stream"):
             call(audio_only)
 
 
