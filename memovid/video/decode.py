@@ -19,8 +19,8 @@ import numpy as np
 from memovid.errors import InputError
 from memovid.log import logger, warn_once
 from memovid.video.prefetch import prefetch as prefetch_iter
-from memovid.video import imageseq
-from memovid.video.frame import Frame
+from memovid.video import depth, imageseq
+from memovid.video.frame import Frame, Luma
 from memovid.video.options import DEFAULT_FPS
 from memovid.video.media import open_input, video_stream_of
 from memovid.video.timeline import LOST, Timeline
@@ -52,7 +52,8 @@ def read_frames(
     """Frames of ``source`` (video file, image folder or printf pattern) in presentation order.
 
     mode: "rgb" -> image (H, W, 3) uint8 RGB; "gray" -> (H, W) uint8 luma, full range 0-255 (the
-    decoder's Y plane, range-expanded, no RGB round trip). Deeper sources are reduced to 8 bit.
+    decoder's Y plane, range-expanded, no RGB round trip). Deeper sources are reduced to 8 bit there,
+    and at full size (no max_size reduction) their own luminance comes along in ``Frame.luma``.
     max_size: downscale (area averaging) so that max(H, W) <= max_size, aspect ratio kept.
     start_time / end_time: seconds from the start of the file, [start, end). Seeks to the keyframe
     before start and drops frames before it; ``Frame.index`` stays relative to the whole file
@@ -78,8 +79,10 @@ def _read_sequence(source, mode, max_size, start_time, end_time) -> Iterator[Fra
     files = imageseq.list_images(source)
     first = math.ceil(start_time * DEFAULT_FPS) if start_time else 0
     stop = math.ceil(end_time * DEFAULT_FPS) if end_time is not None else None
-    for index, image in imageseq.read_sequence(files, mode, first, stop):
-        yield Frame(_downscale(image, max_size), index)
+    for index, image, deep in imageseq.read_sequence(files, mode, first, stop):
+        small = _downscale(image, max_size)
+        luma = depth.luma_of_rgb(deep) if deep is not None and small is image else None
+        yield Frame(small, index, luma=luma)
 
 
 def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> Iterator[Frame]:
@@ -88,6 +91,7 @@ def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> It
         if threads:
             stream.thread_type = "AUTO"
         time_base = stream.time_base
+        colorspace = stream.codec_context.colorspace
         origin = stream.start_time or 0
         rate = stream.average_rate or stream.guessed_rate or DEFAULT_FPS
         start_pts = origin + int(start_time / time_base) if start_time else None
@@ -112,10 +116,10 @@ def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> It
                     damage.unfilled += 1
                     continue
                 damage.filled(pts)
-                image = last.image
+                image, luma = last.image, last.luma
             else:
-                image = _to_array(picture, mode, max_size)
-            last = Frame(image, index, pts, Fraction(time_base))
+                image, luma = _to_array(picture, mode, max_size, colorspace)
+            last = Frame(image, index, pts, Fraction(time_base), luma)
             yield last
             index += 1
 
@@ -298,15 +302,19 @@ def _decode_tolerant(container, stream, damage: _Damage) -> Iterator[tuple[objec
         damage.packets += 1
 
 
-def _to_array(frame: av.VideoFrame, mode: str, max_size: int | None) -> np.ndarray:
-    """Convert at full size, then area-average down: OpenCV's INTER_AREA is the reference
+def _to_array(frame: av.VideoFrame, mode: str, max_size: int | None, colorspace: int | None
+              ) -> tuple[np.ndarray, Luma | None]:
+    """(8-bit picture, the source's own luminance when deeper and kept at full size).
+
+    Convert at full size, then area-average down: OpenCV's INTER_AREA is the reference
     downscale (swscale's AREA filters chroma at its own subsampled size and drifts from it)."""
     if mode == "gray":
         # gray8 from YUV copies the Y plane; asking for full range expands studio-range 16-235 luma.
         image = frame.to_ndarray(format="gray8", dst_color_range="JPEG")
     else:
         image = frame.to_ndarray(format="rgb24")
-    return _downscale(image, max_size)
+    small = _downscale(image, max_size)
+    return small, depth.read_luma(frame, colorspace) if small is image else None
 
 
 def _downscale(image: np.ndarray, max_size: int | None) -> np.ndarray:

@@ -9,7 +9,10 @@ Guarantees a film restorer relies on:
   KeyboardInterrupt included, the temporary file is removed and the target is left untouched;
 - odd sizes for chroma-subsampled formats (4:2:0, 4:2:2) are PADDED by replicating the last
   column / row, never cropped: every source pixel is kept, frame count and timing are unchanged,
-  and the output is at most one pixel wider / taller than the frames.
+  and the output is at most one pixel wider / taller than the frames;
+- frames of a deep source (``Frame.luma``) are written at its depth where the codec can hold it
+  (``CodecSpec.deep``): the source's own luminance plane with the picture's chroma beside it
+  (memovid.video.depth); where the codec cannot, one warning says the depth is reduced.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
@@ -27,9 +30,10 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError, OutputError, RunError
-from memovid.video import imageseq
+from memovid.log import warn_once
+from memovid.video import depth, imageseq
 from memovid.video.frame import Frame
-from memovid.video.options import DEFAULT_FPS, EncodeOptions
+from memovid.video.options import CODECS, DEFAULT_FPS, EncodeOptions
 from memovid.video.passthrough import StreamCopier
 from memovid.video.media import open_input, video_stream_of
 
@@ -105,6 +109,8 @@ class VideoWriter:
         self._out: av.container.OutputContainer | None = None
         self._aux: StreamCopier | None = None
         self._closed = False
+        self._deep: tuple[str, int] | None = None
+        self._colorspace = self._source_colorspace()
         if options.spec.image_sequence:
             self._sequence = imageseq.SequenceWriter(self.target, overwrite)
         else:
@@ -141,11 +147,39 @@ class VideoWriter:
             self._discard()
             raise
 
+    def _source_colorspace(self) -> int | None:
+        """The source's colour matrix (AVColorSpace), which a deep picture's chroma is computed with."""
+        if self.source is None:
+            return None
+        with open_input(self.source) as probe_in:
+            return video_stream_of(probe_in, self.source).codec_context.colorspace
+
+    def _choose_depth(self, frame: Frame) -> None:
+        """Take the pixel format that holds the source's depth; say once when the codec cannot."""
+        luma = frame.luma
+        if luma is None:
+            return
+        if self.options.pix_fmt is not None:
+            chosen = self.options.pix_fmt
+            fits = depth.is_yuv(chosen) and depth.bits_of(chosen) > 8
+            self._deep = (chosen, depth.bits_of(chosen)) if fits else None
+        elif self._sequence is not None and self._sequence.suffix not in imageseq.DEEP_EXTENSIONS:
+            self._deep = None
+        else:
+            self._deep = self.options.spec.deep_pix_fmt(luma.bits)
+        kept = self._deep[1] if self._deep else 8
+        if kept < luma.bits:
+            keeps = ", ".join(f"{name} {max(spec.deep)}" for name, spec in CODECS.items() if spec.deep)
+            warn_once(f"depth:{self.target}", "%s: %s writes %d-bit pictures; the source's %d-bit "
+                      "luminance is reduced (bits each codec keeps: %s)", self.target, self.options.codec,
+                      kept, luma.bits, keeps)
+
     def _open_video(self, frame: Frame) -> None:
         height, width = frame.image.shape[:2]
         if self.size is not None:
             width, height = self.size
-        pix_fmt = self.options.resolved_pix_fmt
+        self._choose_depth(frame)
+        pix_fmt = self._deep[0] if self._deep else self.options.resolved_pix_fmt
         self._pad = _chroma_padding(pix_fmt, width, height)
         src = self._source_video or {}
         rate = self.fps or src.get("rate") or DEFAULT_FPS
@@ -159,10 +193,12 @@ class VideoWriter:
         stream.pix_fmt = pix_fmt
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
-        if self.options.spec.encoder != "ffv1":  # RGB-coded ffv1 has no colour matrix to tag
+        if depth.is_yuv(pix_fmt):  # RGB-coded ffv1 has no colour matrix to tag
             colorspace = src.get("colorspace")
             colorspace = colorspace if colorspace in _SWS_COLORSPACE else _BT601
             stream.codec_context.colorspace = colorspace
+            if self._deep:
+                stream.codec_context.color_range = 2 if frame.luma.full_range else 1
             if src.get("primaries") not in (None, 2):
                 stream.codec_context.color_primaries = src["primaries"]
             if src.get("trc") not in (None, 2):
@@ -180,8 +216,15 @@ class VideoWriter:
         image = frame.image
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
             raise InputError(f"frames must be (H, W, 3) or (H, W) uint8, got {image.shape} {image.dtype}")
+        luma = frame.luma
+        if luma is not None and luma.plane.shape != image.shape[:2]:
+            raise InputError(f"frame {frame.index}: its luminance is {luma.plane.shape[1]}x{luma.plane.shape[0]}, "
+                             f"its picture {image.shape[1]}x{image.shape[0]}")
         if self._sequence is not None:
-            self._sequence.write(image)
+            if self.frames == 0:
+                self._choose_depth(frame)
+            self._sequence.write(depth.deep_rgb(image, luma, self._colorspace)
+                                 if self._deep and luma is not None else image)
             self.frames += 1
             return
         if self._video is None:
@@ -191,9 +234,15 @@ class VideoWriter:
                              f"{self._frame_size[1]}x{self._frame_size[0]}")
         if any(self._pad):
             image = cv2.copyMakeBorder(image, 0, self._pad[1], 0, self._pad[0], cv2.BORDER_REPLICATE)
-        av_frame = av.VideoFrame.from_ndarray(image, format="rgb24" if image.ndim == 3 else "gray8")
-        if self._sws_colorspace is not None:
-            av_frame = av_frame.reformat(format=self._video.pix_fmt, dst_colorspace=self._sws_colorspace)
+        if self._deep and luma is not None:
+            plane = luma.plane
+            if any(self._pad):
+                plane = cv2.copyMakeBorder(plane, 0, self._pad[1], 0, self._pad[0], cv2.BORDER_REPLICATE)
+            av_frame = depth.deep_frame(image, replace(luma, plane=plane), self._deep[0], self._colorspace)
+        else:
+            av_frame = av.VideoFrame.from_ndarray(image, format="rgb24" if image.ndim == 3 else "gray8")
+            if self._sws_colorspace is not None:
+                av_frame = av_frame.reformat(format=self._video.pix_fmt, dst_colorspace=self._sws_colorspace)
         pts = frame.pts if self._use_pts else self.frames
         if self._last_pts is not None and pts <= self._last_pts:
             # decode already gives increasing times (memovid.video.timeline); frames made elsewhere may

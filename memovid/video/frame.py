@@ -9,6 +9,20 @@ import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
+class Luma:
+    """A deep source's own luminance, kept beside the 8-bit working picture so that output keeps it.
+
+    plane: (H, W) uint16 code values at ``bits`` (9-16), as the source stores them (a 10-bit studio-range
+    Y' runs 64-940, and keeps what lies outside). full_range: code 0 is black (JPEG/PC range), else
+    the studio range of video. Made by memovid.video.depth; taken by the writer.
+    """
+
+    plane: np.ndarray
+    bits: int
+    full_range: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One decoded picture.
 
@@ -16,12 +30,15 @@ class Frame:
     index: 0-based position in decode (presentation) order.
     pts / time_base: the source timestamp, kept so that encode can reproduce variable frame rates.
     Either may be None for image sequences, where encode falls back to index / frame rate.
+    luma: the source's luminance at its own depth when it has more than 8 bits (full-size reads only),
+    else None; stages that change the picture keep it (``with_image``): colour goes on, light stays.
     """
 
     image: np.ndarray
     index: int
     pts: int | None = None
     time_base: Fraction | None = None
+    luma: Luma | None = None
 
     @property
     def time(self) -> float | None:
@@ -32,4 +49,4 @@ class Frame:
 
     def with_image(self, image: np.ndarray) -> "Frame":
         """The same frame (index, timing) carrying another picture: how stages pass results on."""
-        return Frame(image, self.index, self.pts, self.time_base)
+        return Frame(image, self.index, self.pts, self.time_base, self.luma)

@@ -19,6 +19,7 @@ from memovid.errors import InputError, OutputError
 
 _CODEC_OF_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
 IMAGE_EXTENSIONS = tuple(_CODEC_OF_EXTENSION)
+DEEP_EXTENSIONS = (".png", ".tif", ".tiff")  # what OpenCV writes at 16 bits
 _PRINTF = re.compile(r"%(0?)(\d*)d")
 _NUMBERS = re.compile(r"(\d+)")
 
@@ -62,7 +63,8 @@ def list_images(source: str | Path) -> list[Path]:
 
 
 def read_image(path: Path, mode: str = "rgb") -> np.ndarray:
-    """One picture as (H, W, 3) uint8 RGB or (H, W) uint8 luma; 16-bit files are scaled to 8 bit.
+    """One picture as (H, W, 3) uint8 RGB or (H, W) uint8 luma; 16-bit files are scaled to 8 bit
+    (``read_deep_image`` keeps their 16 bits too).
 
     InputError naming the file when it cannot be decoded.
     """
@@ -75,12 +77,38 @@ def read_image(path: Path, mode: str = "rgb") -> np.ndarray:
     return image
 
 
+def read_deep_image(path: Path, mode: str = "rgb") -> tuple[np.ndarray, np.ndarray]:
+    """A 16-bit picture as (8-bit working copy as ``read_image`` gives it, the file's own (H, W) or
+    (H, W, 3) uint16 RGB values, alpha dropped)."""
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise InputError(f"{path}: unreadable image")
+    if raw.dtype != np.uint16:
+        raise InputError(f"{path}: {raw.dtype} picture in a 16-bit sequence (the first file is 16-bit)")
+    if raw.ndim == 3:
+        deep = cv2.cvtColor(raw[..., :3], cv2.COLOR_BGR2RGB)
+    else:
+        deep = raw
+    image = np.rint(deep / 257.0).astype(np.uint8)
+    if mode == "gray" and image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    elif mode == "rgb" and image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return image, deep
+
+
 def read_sequence(files: list[Path], mode: str = "rgb", first: int = 0, stop: int | None = None
-                  ) -> Iterator[tuple[int, np.ndarray]]:
-    """(index, image) for files[first:stop], read one at a time."""
+                  ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+    """(index, image, 16-bit values or None) for files[first:stop], read one at a time; the 16 bits
+    are kept when the first file of the sequence has them."""
     stop = len(files) if stop is None else min(stop, len(files))
+    first_file = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED) if files else None
+    deep = first_file is not None and first_file.dtype == np.uint16
     for index in range(first, stop):
-        yield index, read_image(files[index], mode)
+        if deep:
+            yield index, *read_deep_image(files[index], mode)
+        else:
+            yield index, read_image(files[index], mode), None
 
 
 @dataclass(frozen=True)
@@ -128,10 +156,11 @@ class SequenceWriter:
             raise OutputError(f"{self.folder}: output folder exists and is not empty; use --overwrite to replace it")
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         self.temp = _temp_folder(self.folder)
+        self.suffix = Path(self.pattern).suffix.lower()
         self.count = 0
 
     def write(self, image: np.ndarray) -> None:
-        """image: (H, W, 3) uint8 RGB or (H, W) uint8 luma."""
+        """image: (H, W, 3) RGB or (H, W) luma, uint8 (or uint16 for PNG/TIFF)."""
         path = self.temp / (self.pattern % self.count)
         if image.ndim == 3:
             image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)

@@ -11,6 +11,7 @@ import av
 
 from memovid.errors import InputError
 from memovid.video import imageseq
+from memovid.video.depth import bits_of
 from memovid.video.options import DEFAULT_FPS
 
 # Packets looked at to decide whether the frame rate varies (demux only, no decoding).
@@ -140,7 +141,7 @@ def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
             width=ctx.width,
             height=ctx.height,
             pix_fmt=pix_fmt,
-            bit_depth=_bit_depth(pix_fmt),
+            bit_depth=bits_of(pix_fmt),
             codec=ctx.name,
             rotation=_rotation(path, stream),
             is_vfr=_is_vfr(path),
@@ -172,13 +173,6 @@ def _duration(container: av.container.InputContainer, stream: av.VideoStream) ->
     if container.duration is not None:
         return container.duration / av.time_base
     return None
-
-
-def _bit_depth(pix_fmt: str) -> int:
-    try:
-        return max(c.bits for c in av.VideoFormat(pix_fmt).components)
-    except (ValueError, TypeError):
-        return 8
 
 
 def _count_packets(path: str | Path) -> int:

@@ -27,6 +27,8 @@ class CodecSpec:
     crf / preset: default quality and speed, or None where the encoder has no such knob.
     image_sequence: output is a folder / printf pattern of images, not a container.
     extension: what a file written with this codec usually ends with (for help texts and examples).
+    deep: bits -> pixel format for sources deeper than 8 bits (their luminance goes in as it is); the
+    smallest depth that holds the source is taken, else the deepest. Empty: written at 8 bits.
     """
 
     encoder: str
@@ -37,17 +39,30 @@ class CodecSpec:
     image_sequence: bool = False
     extension: str = ".mkv"
     lossless: bool = False
+    deep: Mapping[int, str] = field(default_factory=dict)
+
+    def deep_pix_fmt(self, bits: int) -> tuple[str, int] | None:
+        """(pixel format, its bits) for a ``bits``-deep source, or None when this codec writes 8 bits."""
+        if not self.deep:
+            return None
+        depth = min((d for d in self.deep if d >= bits), default=max(self.deep))
+        return self.deep[depth], depth
 
 
 CODECS: Mapping[str, CodecSpec] = MappingProxyType({
+    # h264 is the viewing copy: 8 bits, because players and browsers rarely decode High 10.
     "h264": CodecSpec("libx264", "yuv420p", crf=18, preset="medium", extension=".mp4"),
     "h265": CodecSpec("libx265", "yuv420p10le", {"x265-params": "log-level=error"}, crf=20,
-                      preset="medium", extension=".mp4"),
+                      preset="medium", extension=".mp4", deep={10: "yuv420p10le", 12: "yuv420p12le"}),
     # bgr0 keeps the RGB frames bit-exact; level 3 with slice CRCs lets a restorer detect damage.
+    # A deep source is written as Y'CbCr 4:4:4 at its depth, its own luminance plane kept.
     "ffv1": CodecSpec("ffv1", "bgr0", {"level": "3", "slicecrc": "1", "g": "1"}, extension=".mkv",
-                      lossless=True),
-    "prores": CodecSpec("prores_ks", "yuv422p10le", {"profile": "3"}, extension=".mov"),
-    "png": CodecSpec("", "rgb24", image_sequence=True, extension="", lossless=True),
+                      lossless=True, deep={10: "yuv444p10le", 12: "yuv444p12le", 16: "yuv444p16le"}),
+    # prores_ks codes 10 bits, 4:2:2 (profile 3, HQ).
+    "prores": CodecSpec("prores_ks", "yuv422p10le", {"profile": "3"}, extension=".mov",
+                        deep={10: "yuv422p10le"}),
+    # 16-bit PNG (or TIFF, by the pattern's extension) for deep sources.
+    "png": CodecSpec("", "rgb24", image_sequence=True, extension="", lossless=True, deep={16: "rgb48"}),
 })
 
 
