@@ -35,6 +35,8 @@ from memovid.video.options import CODECS, EncodeOptions
               "fitted on the film's own keyframes, or the flow's reliability itself.")
 @click.option("--no-palette", is_flag=True, help="Shots without keyframes: the generator's colour alone, no "
               "luminance palette from the keyframes most like them.")
+@click.option("--deinterlace", is_flag=True,
+              help="Weave interlaced fields (DV, DVD, broadcast tape) with FFmpeg's bwdif first.")
 @click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
 @click.option("--keyframes", "keyframe_folders", type=existing, multiple=True,
               help="Folder of the model's keyframes painted at full size (repeatable; default: where train read them).")
@@ -45,7 +47,7 @@ from memovid.video.options import CODECS, EncodeOptions
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def colorize(session: Session, input: Path, model_path: Path | None, output: Path | None, device, batch_size, size, retrieval,
-             temporal, no_guidance, upsample, trust, no_palette, scenes_file, keyframe_folders, codec, crf, report_path,
+             temporal, no_guidance, upsample, trust, no_palette, deinterlace, scenes_file, keyframe_folders, codec, crf, report_path,
              overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
     from memovid.default_paths import colorize_paths
@@ -55,7 +57,7 @@ def colorize(session: Session, input: Path, model_path: Path | None, output: Pat
     try:
         config = ColorizeConfig(size=size, batch_size=batch_size, device=device, retrieval=retrieval,
                                 guidance=not no_guidance, upsample=upsample, trust=trust,
-                                palette=not no_palette)
+                                palette=not no_palette, deinterlace=deinterlace)
     except ValueError as error:
         raise InputError(str(error)) from None
     encode = EncodeOptions(codec=codec, crf=crf)

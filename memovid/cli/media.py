@@ -18,13 +18,17 @@ def info(input: Path, as_json: bool) -> None:
     """Show what is in a video file or image sequence."""
     from memovid.video import probe
 
-    media = probe(input).to_dict()
+    found = probe(input, detect_interlace=True)
+    media = found.to_dict()
     if as_json:
         click.echo(json.dumps(media, indent=2))
         return
-    from memovid.cli.ui import out, render_info
+    from memovid.cli.ui import err, out, render_info
 
     out.print(render_info(media))
+    if found.interlaced:
+        err.print(f"interlaced ({found.fields_seen or found.field_order} first): --deinterlace on transcode and "
+                  "colorize weaves the fields (FFmpeg's bwdif); colorized as it is, motion combs the colour")
 
 
 @click.command()
@@ -34,15 +38,19 @@ def info(input: Path, as_json: bool) -> None:
               show_default=True, help="h264 for viewing, ffv1/prores for masters, png for frames.")
 @click.option("--crf", type=click.IntRange(0, 51), default=None,
               help="Quality for h264/h265 (lower is better; default per codec).")
+@click.option("--deinterlace", is_flag=True,
+              help="Weave interlaced fields (DV, DVD, broadcast tape) with FFmpeg's bwdif first.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
-def transcode(session: Session, input: Path, output: Path, codec: str, crf: int | None, overwrite: bool) -> None:
+def transcode(session: Session, input: Path, output: Path, codec: str, crf: int | None, deinterlace: bool,
+              overwrite: bool) -> None:
     """Decode and re-encode a video (sound and subtitles copied): the path every colorize run rides on."""
     from memovid.video import transcode as run_transcode
 
     options = EncodeOptions(codec=codec, crf=crf)
     with session.progress() as progress:
-        result = run_transcode(input, output, options=options, overwrite=overwrite, progress=progress)
+        result = run_transcode(input, output, options=options, overwrite=overwrite, progress=progress,
+                               deinterlace=deinterlace)
     if not session.quiet:
         from memovid.cli.ui import err
 

@@ -87,7 +87,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     sampler, samples = ShotSampler(), []
     verified: dict[int, object] = {}
     done = 0
-    frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4)
+    frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4, deinterlace=config.deinterlace)
     for batch in batches(frames, config.batch_size):
         Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
         with torch.inference_mode():

@@ -35,6 +35,9 @@ class ColorizeConfig:
     # like them (memovid.paint.palette), the share per shot from how far the generator strays from it;
     # False: the generator's alone.
     palette: bool = True
+    # Weave interlaced frames (FFmpeg's bwdif, memovid.video.decode) before analysis and painting:
+    # colour painted on combed frames combs along every motion.
+    deinterlace: bool = False
 
     def __post_init__(self) -> None:
         check_device(self.device)

@@ -74,7 +74,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
     values = model.memory.values
     done = 0
-    frames = read_frames(input, mode="rgb", prefetch=4)
+    frames = read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace)
     with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
         for batch in batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
                               config.batch_size):

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Iterator
 
 import av
+import av.filter
 import cv2
 from av.bitstream import BitStreamFilterContext, bitstream_filters_available
 import numpy as np
 
-from memovid.errors import InputError
+from memovid.errors import DependencyError, InputError
 from memovid.log import logger, warn_once
 from memovid.video.prefetch import prefetch as prefetch_iter
 from memovid.video import depth, imageseq
@@ -26,6 +27,7 @@ from memovid.video.media import open_input, video_stream_of
 from memovid.video.timeline import LOST, Timeline
 
 MODES = ("rgb", "gray")
+_DEINTERLACERS = ("bwdif", "yadif")
 # A stream ending this many frame durations before the header's duration is reported as truncated.
 _TRUNCATION_FRAMES = 2
 _TRUNCATION_SECONDS = 0.5
@@ -48,6 +50,7 @@ def read_frames(
     end_time: float | None = None,
     threads: bool = True,
     prefetch: int = 0,
+    deinterlace: bool = False,
 ) -> Iterator[Frame]:
     """Frames of ``source`` (video file, image folder or printf pattern) in presentation order.
 
@@ -59,6 +62,8 @@ def read_frames(
     before start and drops frames before it; ``Frame.index`` stays relative to the whole file
     (from pts and the average frame rate after a seek, so exact for constant-rate video).
     threads: let the decoder use frame/slice threads. prefetch: frames decoded ahead in a thread.
+    deinterlace: weave every picture's two fields into one frame with FFmpeg's bwdif (yadif where this
+    FFmpeg lacks it), one frame out per frame in, timing kept (``deinterlacer``).
     Damaged packets are skipped (one warning at the end with the count); errors opening the input
     raise InputError naming the file.
     """
@@ -69,9 +74,11 @@ def read_frames(
     if start_time is not None and end_time is not None and end_time <= start_time:
         raise InputError(f"end_time {end_time} must be after start_time {start_time}")
     if imageseq.is_image_sequence(source):
+        if deinterlace:
+            raise InputError(f"{source}: an image sequence is read as it is; deinterlacing is for video files")
         frames = _read_sequence(source, mode, max_size, start_time, end_time)
     else:
-        frames = _read_video(Path(source), mode, max_size, start_time, end_time, threads)
+        frames = _read_video(Path(source), mode, max_size, start_time, end_time, threads, deinterlace)
     return prefetch_iter(frames, prefetch)
 
 
@@ -85,7 +92,7 @@ def _read_sequence(source, mode, max_size, start_time, end_time) -> Iterator[Fra
         yield Frame(small, index, luma=luma)
 
 
-def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> Iterator[Frame]:
+def _read_video(path: Path, mode, max_size, start_time, end_time, threads, deinterlace) -> Iterator[Frame]:
     with open_input(path) as container:
         stream = video_stream_of(container, path)
         if threads:
@@ -104,7 +111,10 @@ def _read_video(path: Path, mode, max_size, start_time, end_time, threads) -> It
         timeline: Timeline[av.VideoFrame] = Timeline(step, fill_gaps=step == 1)
         index: int | None = None if start_pts is not None else 0
         last: Frame | None = None
-        for picture, pts in _placed(_decode_tolerant(container, stream, damage), timeline):
+        decoded = _decode_tolerant(container, stream, damage)
+        if deinterlace:
+            decoded = _deinterlaced(decoded, stream)
+        for picture, pts in _placed(decoded, timeline):
             if start_pts is not None and pts < start_pts:
                 continue
             if end_pts is not None and pts >= end_pts:
@@ -300,6 +310,56 @@ def _decode_tolerant(container, stream, damage: _Damage) -> Iterator[tuple[objec
             yield frame, frame.pts if frame.pts is not None else frame.dts
     except av.error.FFmpegError:
         damage.packets += 1
+
+
+def deinterlacer() -> str:
+    """The FFmpeg filter ``deinterlace`` uses: bwdif (motion-adaptive, w3fdif's and yadif's ideas
+    together), else yadif. DependencyError when this FFmpeg has neither."""
+    for name in _DEINTERLACERS:
+        if name in av.filter.filters_available:
+            return name
+    raise DependencyError(f"this FFmpeg build has no deinterlacing filter ({' or '.join(_DEINTERLACERS)})")
+
+
+def _deinterlaced(decoded: Iterator[tuple[object, int | None]], stream: av.VideoStream
+                  ) -> Iterator[tuple[object, int | None]]:
+    """The decoded pictures through FFmpeg's deinterlacer (one frame per frame: mode send_frame, the
+    field order each frame is flagged with, every frame woven). The filter holds one picture back to
+    look ahead; it is flushed at the end. Lost pictures pass by it as they are."""
+    name = deinterlacer()
+    graph = None
+
+    def pulled() -> Iterator[tuple[object, int | None]]:
+        while True:
+            try:
+                frame = graph.vpull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            # the filter counts fields (its time base is half the stream's): back to the stream's
+            yield frame, None if frame.pts is None else round(frame.pts * frame.time_base / stream.time_base)
+
+    for picture, label in decoded:
+        if picture is LOST:
+            yield picture, label
+            continue
+        if graph is None:  # built on the first picture: its size and format are the decoder's, not the header's
+            graph = av.filter.Graph()
+            source = graph.add_buffer(width=picture.width, height=picture.height, format=picture.format.name,
+                                      time_base=stream.time_base)
+            weave = graph.add(name, "mode=send_frame:parity=auto:deint=all")
+            source.link_to(weave)
+            weave.link_to(graph.add("buffersink"))
+            graph.configure()
+        picture.pts = label
+        try:
+            graph.vpush(picture)
+        except av.error.FFmpegError:  # a picture the filter cannot take (its size changed): lost
+            yield LOST, None
+            continue
+        yield from pulled()
+    if graph is not None:
+        graph.vpush(None)
+        yield from pulled()
 
 
 def _to_array(frame: av.VideoFrame, mode: str, max_size: int | None, colorspace: int | None

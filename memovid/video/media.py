@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.filter
 
 from memovid.errors import InputError
 from memovid.video import imageseq
@@ -16,6 +17,11 @@ from memovid.video.options import DEFAULT_FPS
 
 # Packets looked at to decide whether the frame rate varies (demux only, no decoding).
 _VFR_PACKETS = 120
+# Frames FFmpeg's idet looks at to tell interlaced from progressive pictures (its multi-frame verdict
+# settles within a few frames of motion).
+_IDET_FRAMES = 24
+# AVFieldOrder -> the field shown first: TT, BB, TB (top coded first, bottom shown first), BT.
+_FIELD_ORDER = {1: "progressive", 2: "tff", 3: "bff", 4: "bff", 5: "tff"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ class MediaInfo:
     frames_estimated: True when ``frames`` comes from duration x fps rather than the header or a count.
     rotation: degrees counter-clockwise a player applies (display matrix or ``rotate`` tag), 0 if none.
     is_vfr: True / False when the first packets tell, None when not known (image sequences: False).
+    field_order: what the stream is flagged as: "progressive", "tff" / "bff" (the field shown first),
+    or "unknown". fields_seen: FFmpeg's idet verdict over the first frames ("tff", "bff",
+    "progressive"), None when not looked at (``probe(detect_interlace=True)`` looks): a tape transfer
+    coded as progressive shows its combing there, a film on DVD flagged interlaced shows none.
     """
 
     path: str
@@ -60,6 +70,13 @@ class MediaInfo:
     audio: tuple[AudioInfo, ...] = ()
     subtitles: tuple[SubtitleInfo, ...] = ()
     is_image_sequence: bool = False
+    field_order: str = "unknown"
+    fields_seen: str | None = None
+
+    @property
+    def interlaced(self) -> bool:
+        """Interlaced by what the frames show when that was looked at, else by the flags."""
+        return (self.fields_seen or self.field_order) in ("tff", "bff")
 
     def to_dict(self) -> dict:
         """JSON-ready: fractions become "num/den" strings plus a float ``fps_float``."""
@@ -111,11 +128,12 @@ def video_stream_of(container: av.container.InputContainer, path: str | Path) ->
     return stream
 
 
-def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
+def probe(path: str | Path, *, count_frames: bool = False, detect_interlace: bool = False) -> MediaInfo:
     """Describe ``path`` (a video file, an image folder or a printf pattern).
 
     count_frames: demux the whole video stream to count packets when the header has no frame
     count (exact, no decoding; costs one read of the file).
+    detect_interlace: run FFmpeg's idet over the first frames (``fields_seen``; decodes a second).
     """
     if imageseq.is_image_sequence(path):
         return _probe_sequence(path)
@@ -145,6 +163,8 @@ def probe(path: str | Path, *, count_frames: bool = False) -> MediaInfo:
             codec=ctx.name,
             rotation=_rotation(path, stream),
             is_vfr=_is_vfr(path),
+            field_order=_FIELD_ORDER.get(_int(ctx.field_order), "unknown"),
+            fields_seen=_fields_seen(path) if detect_interlace else None,
             audio=tuple(
                 AudioInfo(s.index, s.codec_context.name, s.codec_context.sample_rate,
                           s.codec_context.channels, s.language)
@@ -173,6 +193,43 @@ def _duration(container: av.container.InputContainer, stream: av.VideoStream) ->
     if container.duration is not None:
         return container.duration / av.time_base
     return None
+
+
+def _int(value) -> int:
+    return int(getattr(value, "value", value) or 0)
+
+
+def _fields_seen(path: str | Path) -> str | None:
+    """FFmpeg's idet over the first ``_IDET_FRAMES`` frames: the verdict most frames get ("tff", "bff",
+    "progressive"), None when it could not tell (too few frames, or undecodable)."""
+    votes: dict[str, int] = {}
+    with open_input(path) as container:
+        stream = container.streams.video[0]
+        graph = None
+        try:
+            for frame in container.decode(stream):
+                if graph is None:
+                    graph = av.filter.Graph()
+                    source = graph.add_buffer(width=frame.width, height=frame.height, format=frame.format.name,
+                                              time_base=stream.time_base)
+                    detector = graph.add("idet")
+                    source.link_to(detector)
+                    detector.link_to(graph.add("buffersink"))
+                    graph.configure()
+                graph.vpush(frame)
+                while True:
+                    try:
+                        verdict = graph.vpull().metadata.get("lavfi.idet.multiple.current_frame")
+                    except (av.error.BlockingIOError, av.error.EOFError):
+                        break
+                    votes[verdict] = votes.get(verdict, 0) + 1
+                if sum(votes.values()) >= _IDET_FRAMES:
+                    break
+        except av.error.FFmpegError:
+            pass
+    votes.pop("undetermined", None)
+    votes.pop(None, None)
+    return max(votes, key=votes.get) if votes else None
 
 
 def _count_packets(path: str | Path) -> int:

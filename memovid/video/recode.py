@@ -31,16 +31,16 @@ class TranscodeResult:
 
 def transcode(input: str | Path, output: str | Path, *, options: EncodeOptions = EncodeOptions(),
               overwrite: bool = False, progress: ProgressFn | None = None,
-              prefetch: int = PREFETCH_FRAMES) -> TranscodeResult:
+              prefetch: int = PREFETCH_FRAMES, deinterlace: bool = False) -> TranscodeResult:
     """Re-encode ``input`` to ``output`` frame for frame, timestamps kept, audio/subtitles copied.
 
     Calls ``progress("transcode", done, total)`` after each frame (total from the header, may be
-    an estimate).
+    an estimate). deinterlace: weave the fields first (memovid.video.decode.read_frames).
     """
     check_paths(input, output, overwrite)
     total = probe(input).frames or None
     with open_writer(output, source=input, options=options, overwrite=overwrite) as writer:
-        for frame in read_frames(input, prefetch=prefetch):
+        for frame in read_frames(input, prefetch=prefetch, deinterlace=deinterlace):
             writer.write(frame)
             if progress is not None:
                 progress("transcode", writer.frames, max(total, writer.frames) if total else None)
