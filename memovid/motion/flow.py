@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
+from memovid.timing import staged
 
 _PRESETS = {
     "ultrafast": cv2.DISOpticalFlow_PRESET_ULTRAFAST,
@@ -52,6 +53,7 @@ class FlowConfig:
             raise InputError("flow tolerances fb_px and photo_sigma must be > 0 and fb_rel >= 0")
 
 
+@staged("flow")
 def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) -> np.ndarray:
     """Dense flow from ``a`` to ``b`` on ``a``'s grid: (H, W, 2) float32 (dx, dy) in input pixels.
 
@@ -62,6 +64,7 @@ def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) 
     return grow_flow(small, a_L8.shape, scale)
 
 
+@staged("flow")
 def flow_with_reliability(
     a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()
 ) -> tuple[np.ndarray, np.ndarray]:

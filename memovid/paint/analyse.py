@@ -24,6 +24,7 @@ from memovid.paint.fades import fade_gains
 from memovid.paint.retrieval import Ballot, Choice, choose
 from memovid.progress import ProgressFn, no_progress
 from memovid.scenes.representative import ShotSampler
+from memovid.timing import stage, timed
 
 
 @dataclass(frozen=True)
@@ -87,19 +88,24 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     sampler, samples = ShotSampler(), []
     verified: dict[int, object] = {}
     done = 0
-    frames = read_frames(input, mode="gray", max_size=max(shape), prefetch=4, deinterlace=config.deinterlace)
+    frames = timed("decode, pass 1", read_frames(input, mode="gray", max_size=max(shape), prefetch=4,
+                                                 deinterlace=config.deinterlace))
     for batch in batches(frames, config.batch_size):
-        Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
+        with stage("resize to working size"):
+            Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
         with torch.inference_mode():
-            q = model.query(L_tensor(Ls, model.device))
-            found = memory.retrieve(q, k)
+            with stage("query"):
+                q = model.query(L_tensor(Ls, model.device))
+            with stage("retrieval"):
+                found = memory.retrieve(q, k)
         slots = found.slots.cpu().numpy()
         sims = found.similarities.float().cpu().numpy()
         queries = q.float().cpu().numpy()
         for i, frame in enumerate(batch):
             votes.add(frame.index, slots[i], sims[i])
             if splitter is not None:
-                closed = [shot.end for shot in splitter.feed(frame)]
+                with stage("scene split"):
+                    closed = [shot.end for shot in splitter.feed(frame)]
             else:
                 closed = [frame.index] if frame.index in starts and frame.index > 0 else []
             for boundary in closed:

@@ -24,6 +24,7 @@ from memovid.paint.analyse import Analysis
 from memovid.paint.config import ColorizeConfig
 from memovid.paint.shares import PaletteShares, fit_trust, shot_palettes
 from memovid.progress import ProgressFn, no_progress
+from memovid.timing import stage, timed
 
 
 class _Timeline:
@@ -70,11 +71,12 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     upsample = UPSAMPLERS[config.upsample]
     smoother = make_smoother(temporal)
     scene_features, fallback = _feature_table(model, analysis)
-    curve = fit_trust(model, analysis, shape, scene_features, config)
-    palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
+    with stage("trust/palette fits"):
+        curve = fit_trust(model, analysis, shape, scene_features, config)
+        palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
     values = model.memory.values
     done = 0
-    frames = read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace)
+    frames = timed("decode, pass 2", read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace))
     with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
         for batch in batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
                               config.batch_size):
@@ -86,20 +88,29 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                 else:
                     features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
             guides = [item.guide for item in batch]
-            with torch.inference_mode():
+            with torch.inference_mode(), stage("generator"):
                 ab = model.colorize(L_tensor([item.L_small for item in batch], model.device),
                                     torch.stack(features).to(model.device), guide_tensor(guides, shape, model.device))
-            ab = palette_shares.apply(batch, ab.float().permute(0, 2, 3, 1).cpu().numpy())  # (B, h, w, 2), Lab
+            with stage("palette"):
+                ab = palette_shares.apply(batch, ab.float().permute(0, 2, 3, 1).cpu().numpy())  # (B, h, w, 2), Lab
             for item, painted in zip(batch, ab):
-                share = None if item.guide is None else curve(item.guide.trust)
-                painted = _trust_guide(painted, item.guide, share)
-                smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
-                                          in_transition=item.in_transition)
-                L_full = L_from_rgb8(item.frame.image)                         # (H, W) in [0, 100]
-                ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide, share)
-                ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
-                rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
-                writer.write(item.frame.with_image(rgb))
+                with stage("trust"):
+                    share = None if item.guide is None else curve(item.guide.trust)
+                    painted = _trust_guide(painted, item.guide, share)
+                with stage("temporal smoothing"):
+                    smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
+                                              in_transition=item.in_transition)
+                with stage("colour conversion"):
+                    L_full = L_from_rgb8(item.frame.image)                     # (H, W) in [0, 100]
+                with stage("upsampling"):
+                    ab_full = upsample(smooth, item.L_small, L_full)
+                with stage("trust"):
+                    ab_full = _trust_full_size(ab_full, item.guide, share)
+                    ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
+                with stage("colour conversion"):
+                    rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
+                with stage("encode"):
+                    writer.write(item.frame.with_image(rgb))
             done += len(batch)
             progress("colorizing", done, total)
     return done
@@ -125,7 +136,8 @@ def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input
     for n, f in enumerate(frames):
         if n == 0:
             _warn_if_colour(f.image, input)
-        L_small = L_from_rgb8(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
+        with stage("resize to working size"):
+            L_small = L_from_rgb8(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
         yield _Item(f, L_small, *timeline.at(f.index))
 
 
@@ -145,12 +157,14 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     for shot, group in groupby(items, key=lambda item: item.shot):
         first = next(group)
         group = chain([first], group)
-        guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
+        with stage("guide"):
+            guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
         elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
             for item in group:
-                item.guide = guide.guide_for(item.frame.index, l_to_l8(item.L_small))
+                with stage("guide"):
+                    item.guide = guide.guide_for(item.frame.index, l_to_l8(item.L_small))
                 yield item
         else:
             held: dict[int, _Item] = {}
@@ -160,7 +174,7 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
                     held[item.frame.index] = item
                     yield item.frame.index, l_to_l8(item.L_small)
 
-            for index, g in guide.guide_shot(feed()):
+            for index, g in timed("guide", guide.guide_shot(feed())):
                 item = held.pop(index)
                 item.guide = g
                 yield item
