@@ -153,3 +153,28 @@ class TestNumpyFrames:
             luma_to_L(np.zeros((4, 4, 3), np.uint8))
         with pytest.raises(ValueError, match=r"\(H, W, 3\).*\(4, 4\)"):
             lab_to_rgb8(np.zeros((4, 4), np.float32))
+
+
+class TestFilmLab:
+    """What memovid learns from a colour picture: its ab, at the lightness its black-and-white transfer has."""
+
+    def test_lightness_is_what_colorize_reads_from_the_gray_film(self):
+        import cv2
+
+        from memovid.color.lab import luma_to_L, rgb8_to_film_lab
+
+        rgb = np.random.default_rng(3).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+        film = rgb8_to_film_lab(rgb)
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)  # BT.601 luma, as FFmpeg's gray8 of the same picture
+        assert np.abs(film[..., 0] - luma_to_L(gray)).max() < 0.3  # 8-bit rounding of the gray only
+        np.testing.assert_allclose(film[..., 1:], rgb8_to_lab(rgb)[..., 1:], atol=1e-4)
+
+    def test_saturated_colours_differ_from_cie_lightness(self):
+        from memovid.color.lab import rgb8_to_film_lab
+
+        blue = np.zeros((1, 1, 3), np.uint8)
+        blue[..., 2] = 255
+        assert rgb8_to_lab(blue)[0, 0, 0] == pytest.approx(32.3, abs=0.2)
+        assert rgb8_to_film_lab(blue)[0, 0, 0] < 14.0  # luma 29 of 255: a dark gray on a black-and-white print
+        gray = np.full((1, 1, 3), 128, np.uint8)
+        assert rgb8_to_film_lab(gray)[0, 0, 0] == pytest.approx(rgb8_to_lab(gray)[0, 0, 0], abs=0.05)

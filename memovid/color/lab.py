@@ -139,6 +139,25 @@ def rgb8_to_lab(img: np.ndarray) -> np.ndarray:
     return cv2.transform(_f_inplace(t), _LAB_FROM_F)
 
 
+# BT.601 luma weights: what FFmpeg's gray8 and OpenCV's RGB2GRAY give for a colour picture
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_GRAY_LEVELS = np.arange(256, dtype=np.float32)
+
+
+def rgb8_to_film_lab(img: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB -> (H, W, 3) float32: the picture as memovid learns from it. a, b are CIE
+    Lab's; L is the luminance a black-and-white transfer of the picture carries: its BT.601 luma read
+    as a gray (``luma_to_L``), which is what colorize makes of the film's gray frames, not its CIE L*.
+
+    The two differ most on saturated colours (a pure blue: luma 11, L* 32), so a model that learned
+    on L* and is given luma looks its colours up at the wrong lightness: on four unseen stretches of
+    a cartoon, a luminance palette built on L* scored worse than leaving the film gray (notes/NOTES.md).
+    """
+    lab = rgb8_to_lab(img)
+    lab[..., 0] = np.interp(img.astype(np.float32) @ _LUMA, _GRAY_LEVELS, _L_FROM_GRAY8)
+    return lab
+
+
 def L_from_rgb8(img: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 sRGB -> (H, W) float32 L in [0, 100] (the L channel of :func:`rgb8_to_lab`)."""
     _check_rgb8(img)

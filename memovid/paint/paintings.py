@@ -59,12 +59,12 @@ def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.n
     warning) when the image is not the keyframe's picture or not the film's shape."""
     import cv2
 
-    from memovid.color.lab import rgb8_to_lab
+    from memovid.color.lab import rgb8_to_film_lab
     from memovid.color.levels import l_to_l8
     from memovid.log import warn_once
     from memovid.video.imageseq import read_image
 
-    lab = rgb8_to_lab(read_image(path, "rgb"))
+    lab = rgb8_to_film_lab(read_image(path, "rgb"))
     h, w = lab.shape[:2]
     if abs(w / h - shape[1] / shape[0]) > ASPECT_TOLERANCE * shape[1] / shape[0]:
         warn_once(f"keyframe-shape:{path}", "%s: %dx%d is not the film's shape (%dx%d); its working-size colour is used",

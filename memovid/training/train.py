@@ -171,7 +171,7 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
     """
     import torch
 
-    from memovid.color.lab import rgb8_to_lab
+    from memovid.color.lab import rgb8_to_film_lab
     from memovid.model.confidence import METADATA_KEY, yardstick
 
     if fresh:
@@ -180,7 +180,7 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
     queries = []
     with torch.inference_mode():
         for sample in samples:
-            lab = torch.from_numpy(rgb8_to_lab(sample.rgb)).permute(2, 0, 1)[None].to(model.device)
+            lab = torch.from_numpy(rgb8_to_film_lab(sample.rgb)).permute(2, 0, 1)[None].to(model.device)
             L, ab = lab[:, :1], lab[:, 1:]
             q = model.query(L)
             model.memory.update(q, model.feature.compute(ab, L), sample.scene)
@@ -194,14 +194,14 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
 
 def store_keyframes(model, samples: list[Sample]) -> None:
     """Keep samples whose frame number is known as keyframes (colorize warps them along motion)."""
-    from memovid.color.lab import rgb8_to_lab
+    from memovid.color.lab import rgb8_to_film_lab
     from memovid.color.levels import l_to_l8
     from memovid.model.keyframes import Keyframe, KeyframeStore
 
     store = KeyframeStore.from_model(model)
     for sample in samples:
         if sample.frame is not None:
-            lab = rgb8_to_lab(sample.rgb)
+            lab = rgb8_to_film_lab(sample.rgb)
             store.add(Keyframe(sample.frame, l_to_l8(lab[..., 0]), lab[..., 1:], sample.source))
     store.into_model(model)
 
@@ -224,10 +224,10 @@ class _Batches:
     """Random training batches: crops, flips, and same-shot keyframe guidance for a share of them."""
 
     def __init__(self, samples: list[Sample], config: TrainConfig, batch_size: int, rng: np.random.Generator) -> None:
-        from memovid.color.lab import rgb8_to_lab
+        from memovid.color.lab import rgb8_to_film_lab
 
         self.samples, self.config, self.batch_size, self.rng = samples, config, batch_size, rng
-        self.lab = [rgb8_to_lab(s.rgb) for s in samples]                 # (h, w, 3) L in [0, 100]
+        self.lab = [rgb8_to_film_lab(s.rgb) for s in samples]            # (h, w, 3) L: luma in [0, 100]
         self.siblings: dict[int, list[int]] = {}
         by_shot: dict[str, list[int]] = {}
         for i, s in enumerate(samples):
