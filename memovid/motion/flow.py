@@ -11,6 +11,7 @@ smooth), then scaled back to the input size.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -126,14 +127,11 @@ def warp(image: np.ndarray, flow_field: np.ndarray) -> np.ndarray:
         raise InputError(f"flow must be (H, W, 2), got {flow_field.shape}")
     if image.shape[:2] != flow_field.shape[:2]:
         raise InputError(f"image {image.shape} and flow {flow_field.shape} differ in size")
-    h, w = flow_field.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    map_x = gx + flow_field[..., 0].astype(np.float32)
-    map_y = gy + flow_field[..., 1].astype(np.float32)
     channels = image.shape[2] if image.ndim == 3 else 0
     if channels > 4:  # cv2.remap handles at most 4 channels at once
         return np.stack([warp(image[..., c], flow_field) for c in range(channels)], axis=2)
-    out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    where = flow_field.astype(np.float32, copy=False) + _grid(*flow_field.shape[:2])  # (H, W, 2) (x, y)
+    out = cv2.remap(image, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(image.shape)
 
 
@@ -182,9 +180,16 @@ def grow_flow(small: np.ndarray, shape: tuple[int, ...], scale: tuple[float, flo
     return big
 
 
+@functools.lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    """(h, w, 2) float32 pixel coordinates (x, y), read-only: made once per size, not per warp."""
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), axis=2)
+    grid.flags.writeable = False
+    return grid
+
+
 def _inside(f: np.ndarray) -> np.ndarray:
     h, w = f.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    x = gx + f[..., 0]
-    y = gy + f[..., 1]
+    x = _grid(h, w)[..., 0] + f[..., 0]
+    y = _grid(h, w)[..., 1] + f[..., 1]
     return ((x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)).astype(np.float32)
