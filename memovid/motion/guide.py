@@ -258,15 +258,15 @@ class KeyframeGuide:
         size = self._full_shape
         num = np.zeros((*size, 2), np.float32)
         den = np.zeros(size, np.float32)
-        for c, w in zip(candidates, weights):
+        for c, w in zip(candidates, weights):  # full-size (H, W, 2) sums in OpenCV: numpy's broadcasts over 2 are slow
             _, small_ab, full = self._frames[c.key]
             full = full if full is not None else resize_to(small_ab, size)
             w = resize_to(w, size)
             if c.field is not None:
                 full = warp(full, grow_flow(c.field, size, (size[1] / c.field.shape[1], size[0] / c.field.shape[0])))
-            num += w[..., None] * full
+            cv2.accumulateProduct(full, cv2.merge((w, w)), num)
             den += w
-        return Guidance(ab, weight, num / den[..., None], reliability)
+        return Guidance(ab, weight, cv2.divide(num, cv2.merge((den, den))), reliability)
 
 
 class _Chain:
