@@ -190,10 +190,9 @@ def probe_fps(source: Path) -> float:
     return probe(source).fps
 
 
-def run_unseen(name: str, steps: int, work: Path) -> list[dict]:
-    """Train on keyframes of the even clips, colorize the odd ones; memovid against gray, the
-    keyframes' luminance palette alone and copying the look-alike keyframe, on the same frames."""
-    from memovid.paint.palette import Palette
+def prepare_unseen(name: str, steps: int, work: Path):
+    """Cut the film into UNSEEN_CLIPS stretches, train on keyframes of the even ones; returns
+    (keys [(thumbnail, L8, ab)] of every keyframe, [(truth, gray)] of the odd clips, model path, training s)."""
     from memovid.video import probe
 
     source = even_sized(DATA / name / CLIPS[name], work / f"{name}_truth.mkv")
@@ -217,15 +216,23 @@ def run_unseen(name: str, steps: int, work: Path) -> list[dict]:
     # a keyframe's number says which frame of the film it paints: these paint none of the clips coloured
     for n, png in enumerate(sorted(folder.glob("clip*/*.png"))):
         png.rename(flat / f"key_{100000 + n}.png")
+    model = work / f"{name}_unseen.memo"
+    started = time.perf_counter()
+    train([flat], model, config=TrainConfig(steps=steps), overwrite=True)
+    return keys, clips, model, time.perf_counter() - started
+
+
+def run_unseen(name: str, steps: int, work: Path) -> list[dict]:
+    """Train on keyframes of the even clips, colorize the odd ones; memovid against gray, the
+    keyframes' luminance palette alone and copying the look-alike keyframe, on the same frames."""
+    from memovid.paint.palette import Palette
+
+    keys, clips, model, trained = prepare_unseen(name, steps, work)
     thumbs = np.stack([t for t, _, _ in keys])
 
     def look_alike(L: np.ndarray, n: int) -> list[int]:
         return [int(i) for i in np.argsort(-(thumbs @ _thumb(L)))[:n]]
 
-    model = work / f"{name}_unseen.memo"
-    started = time.perf_counter()
-    train([flat], model, config=TrainConfig(steps=steps), overwrite=True)
-    trained = time.perf_counter() - started
     methods = {
         "gray": lambda L: np.zeros((*L.shape, 2), np.float32),
         "palette alone (3 look-alike keyframes)": lambda L: Palette.of([keys[i][1:] for i in look_alike(L, 3)])(L),

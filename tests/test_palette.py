@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from memovid.cli import cli
 from memovid.color.lab import lab_to_rgb8
-from memovid.paint.palette import LEVELS, Palette, held_out_error, nearest, share
+from memovid.paint.palette import LEVELS, SOFTNESS, Palette, PaletteBank, share, similarity_weights
 from memovid.video import EncodeOptions, write_video
 from memovid.video.frame import Frame
 from tests.test_main_job import _ab_error
@@ -37,18 +37,38 @@ class TestPalette:
         assert len(palette.levels) == 2
         middle = palette(np.array([[(40 + 200) / 2 / 2.55]], np.float32))[0, 0]
         np.testing.assert_allclose(middle, (10.0, 20.0), atol=1.0)  # halfway in between
-        assert palette(np.array([[100.0]], np.float32))[0, 0].tolist() == pytest.approx([20.0, 40.0])
+        # the median is read from one-unit bins: a value is known to half a unit (far under a visible step)
+        assert palette(np.array([[100.0]], np.float32))[0, 0].tolist() == pytest.approx([20.0, 40.0], abs=0.5)
 
-    def test_pools_several_keyframes(self):
+    def test_pools_several_keyframes_by_weighted_median(self):
         L8 = np.full((4, 4), 128, np.uint8)
-        palette = Palette.of([(L8, np.full((4, 4, 2), 10.0, np.float32)), (L8, np.full((4, 4, 2), 30.0, np.float32))])
-        assert palette(np.array([[50.0]], np.float32))[0, 0].tolist() == pytest.approx([20.0, 20.0])
+        ten, thirty = (L8, np.full((4, 4, 2), 10.0, np.float32)), (L8, np.full((4, 4, 2), 30.0, np.float32))
+        probe = np.array([[50.0]], np.float32)
+        assert palette_at(Palette.of([ten, thirty, thirty]), probe) == pytest.approx([30.0, 30.0], abs=1.0)
+        assert palette_at(Palette.of([ten, thirty], weights=[3.0, 1.0]), probe) == pytest.approx([10.0, 10.0], abs=1.0)
         assert LEVELS >= 16
 
-    def test_nearest_by_cosine_best_first_and_can_leave_one_out(self):
+    def test_a_level_shared_by_a_gray_backdrop_and_a_coloured_object_stays_gray(self):
+        """The median, not the mean: 70 % gray and 30 % saturated green at one luminance is gray,
+        where a mean would paint the whole backdrop a green neither has."""
+        L8 = np.full((10, 10), 128, np.uint8)
+        ab = np.zeros((10, 10, 2), np.float32)
+        ab[:3] = (-60.0, 50.0)
+        got = palette_at(Palette.of([(L8, ab)]), np.array([[50.0]], np.float32))
+        assert np.hypot(*got) < 1.0, got
+
+    def test_similarity_weights_favour_the_nearest_and_can_leave_some_out(self):
         keys = np.array([[1.0, 0.0], [0.7, 0.7], [0.0, 1.0], [2.0, 0.1]])
-        assert nearest(np.array([1.0, 0.0]), keys, n=2) == [0, 3]
-        assert nearest(np.array([1.0, 0.0]), keys, n=2, exclude=0) == [3, 1]
+        w = similarity_weights(np.array([1.0, 0.0]), keys)
+        assert w.sum() == pytest.approx(1.0) and w[0] > w[3] > w[1] > w[2]
+        # cosine 1 vs 0.707: exp(0.293 / SOFTNESS) times the weight
+        assert w[0] / w[1] == pytest.approx(np.exp((1 - 0.7 / np.hypot(0.7, 0.7)) / SOFTNESS), rel=1e-3)
+        left = similarity_weights(np.array([1.0, 0.0]), keys, exclude=(0,))
+        assert left[0] == 0.0 and left[3] == left.max()
+
+
+def palette_at(palette, probe):
+    return palette(probe)[0, 0].tolist()
 
 
 class TestShare:
@@ -82,16 +102,22 @@ class TestHeldOutError:
     def test_keyframes_of_one_colour_rule_predict_each_other(self):
         L = [np.tile(np.linspace(5, 95, 80, dtype=np.float32), (30, 1)) + shift for shift in (0.0, 2.0, 4.0)]
         frames = [(np.round(x * 2.55).astype(np.uint8), _ab_of(x)) for x in L]
-        keys = np.eye(3)
-        assert held_out_error(frames, keys, [0, 1, 2]) < 2.0
+        assert PaletteBank(frames, np.eye(3)).held_out_error([0, 1, 2]) < 2.0
 
     def test_keyframes_that_disagree_measure_it(self):
         L = np.tile(np.linspace(5, 95, 80, dtype=np.float32), (30, 1))
         L8 = np.round(L * 2.55).astype(np.uint8)
-        frames = [(L8, _ab_of(L)), (L8, -_ab_of(L)), (L8, _ab_of(L))]
-        keys = np.eye(3)
-        # Left out, the first is painted by the other two: half its colour and half the opposite.
-        assert held_out_error(frames, keys, [0]) == pytest.approx(((_ab_of(L)) ** 2).sum(-1).mean(), rel=0.05)
+        frames = [(L8, _ab_of(L)), (L8, -_ab_of(L)), (L8, -_ab_of(L))]
+        # Left out, the first is painted by the other two, which both say the opposite colour.
+        error = PaletteBank(frames, np.eye(3)).held_out_error([0])
+        assert error == pytest.approx(((2 * _ab_of(L)) ** 2).sum(-1).mean(), rel=0.05)
+
+    def test_the_keyframe_most_like_the_left_out_one_speaks_for_it(self):
+        L = np.tile(np.linspace(5, 95, 80, dtype=np.float32), (30, 1))
+        L8 = np.round(L * 2.55).astype(np.uint8)
+        frames = [(L8, _ab_of(L)), (L8, _ab_of(L)), (L8, -_ab_of(L))]
+        keys = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0]])  # 0 looks like 1, not like 2
+        assert PaletteBank(frames, keys).held_out_error([0]) < 2.0
 
 
 @pytest.fixture(scope="module")

@@ -63,13 +63,13 @@ def fit_trust(model, analysis, shape: tuple[int, int], features: list, config: C
 
 def shot_palettes(model, analysis, shape: tuple[int, int], config: ColorizeConfig):
     """({shot: Palette} for the shots no keyframe of this film reaches, the palettes' held-out error)
-    (memovid.paint.palette). Each palette pools the model's keyframes whose memory query is nearest the
-    shot's frames; the error is measured on up to TRUST_KEYFRAMES keyframes, each painted by the
-    palette of the others most like it."""
+    (memovid.paint.palette). Each palette pools all the model's keyframes, weighted by how like the
+    shot's frames their memory query is; the error is measured on up to TRUST_KEYFRAMES keyframes,
+    each painted by the palette of the others weighted by their likeness to it."""
     import torch
 
     from memovid.model.keyframes import KeyframeStore
-    from memovid.paint.palette import Palette, held_out_error, nearest
+    from memovid.paint.palette import PaletteBank
 
     if not (config.guidance and config.palette):
         return {}, 0.0
@@ -83,15 +83,16 @@ def shot_palettes(model, analysis, shape: tuple[int, int], config: ColorizeConfi
     with torch.inference_mode():
         keys = np.concatenate([model.query(L_tensor(b, model.device)).float().cpu().numpy()
                                for b in batches((l8_to_L(L8) for L8, _ in at), config.batch_size)])
+    bank = PaletteBank(at, keys)
     palettes = {}
     for shot in bare:
         span = shots[shot]
         queries = [q for i, q in analysis.samples if span.start <= i < span.end]
         if queries:
-            palettes[shot] = Palette.of([at[i] for i in nearest(np.mean(queries, axis=0), keys)])
+            palettes[shot] = bank.palette_for(np.mean(queries, axis=0))
     if not palettes:
         return {}, 0.0
-    error = held_out_error(at, keys, spread(list(range(len(keyframes))), TRUST_KEYFRAMES))
+    error = bank.held_out_error(spread(list(range(len(keyframes))), TRUST_KEYFRAMES))
     logger.info("%d shots without keyframes: part of their colour from the palette of the keyframes most like "
                 "them (its error on keyframes it did not see: %.1f ab)", len(palettes), error ** 0.5)
     return palettes, error
