@@ -210,7 +210,8 @@ def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np
     if guide is None or guide.full_ab is None:
         return ab_full
     h, w = ab_full.shape[:2]
-    share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)
+    share = cv2.merge((share, share))  # (H, W, 2): numpy's broadcasts over a last axis of 2 are slow
     return share * guide.full_ab + (1.0 - share) * ab_full
 
 
