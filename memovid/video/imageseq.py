@@ -1,6 +1,7 @@
 """Image sequences: a folder of PNG/JPEG/TIFF files or a printf pattern such as ``frames/%05d.png``.
 
-Reading and writing go through OpenCV (one picture per file needs no container). Files are ordered
+Reading and writing go through OpenCV (one picture per file needs no container), except DPX, the film
+scanners' format, which OpenCV cannot read: FFmpeg's decoder reads it (read only). Files are ordered
 by the number in their name ("frame2.png" before "frame10.png"), not alphabetically.
 """
 
@@ -17,11 +18,32 @@ import numpy as np
 
 from memovid.errors import InputError, OutputError
 
-_CODEC_OF_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+_CODEC_OF_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx"}
 IMAGE_EXTENSIONS = tuple(_CODEC_OF_EXTENSION)
 DEEP_EXTENSIONS = (".png", ".tif", ".tiff")  # what OpenCV writes at 16 bits
 _PRINTF = re.compile(r"%(0?)(\d*)d")
 _NUMBERS = re.compile(r"(\d+)")
+
+
+def _imread(path: Path, flag: int) -> np.ndarray | None:
+    """cv2.imread, and the same for DPX scans (10/12/16-bit, through FFmpeg's decoder): what OpenCV
+    would give, BGR channel order, uint16 for a deep file; None when the file cannot be decoded."""
+    if path.suffix.lower() != ".dpx":
+        return cv2.imread(str(path), flag)
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration, OSError):
+        return None
+    deep = frame.format.name not in ("rgb24", "gray", "gray8")  # 10/12/16-bit: rgb48 keeps every bit, scaled to 16
+    if flag == cv2.IMREAD_GRAYSCALE:
+        image = frame.to_ndarray(format="gray")
+        return image
+    if flag == cv2.IMREAD_COLOR or not deep:
+        return cv2.cvtColor(frame.to_ndarray(format="rgb24"), cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor(frame.to_ndarray(format="rgb48le"), cv2.COLOR_RGB2BGR)
 
 
 def is_image_sequence(source: str | Path) -> bool:
@@ -69,7 +91,7 @@ def read_image(path: Path, mode: str = "rgb") -> np.ndarray:
     InputError naming the file when it cannot be decoded.
     """
     flag = cv2.IMREAD_GRAYSCALE if mode == "gray" else cv2.IMREAD_COLOR
-    image = cv2.imread(str(path), flag)
+    image = _imread(Path(path), flag)
     if image is None:
         raise InputError(f"{path}: unreadable image")
     if mode == "rgb":
@@ -80,7 +102,7 @@ def read_image(path: Path, mode: str = "rgb") -> np.ndarray:
 def read_deep_image(path: Path, mode: str = "rgb") -> tuple[np.ndarray, np.ndarray]:
     """A 16-bit picture as (8-bit working copy as ``read_image`` gives it, the file's own (H, W) or
     (H, W, 3) uint16 RGB values, alpha dropped)."""
-    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    raw = _imread(Path(path), cv2.IMREAD_UNCHANGED)
     if raw is None:
         raise InputError(f"{path}: unreadable image")
     if raw.dtype != np.uint16:
@@ -102,7 +124,7 @@ def read_sequence(files: list[Path], mode: str = "rgb", first: int = 0, stop: in
     """(index, image, 16-bit values or None) for files[first:stop], read one at a time; the 16 bits
     are kept when the first file of the sequence has them."""
     stop = len(files) if stop is None else min(stop, len(files))
-    first_file = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED) if files else None
+    first_file = _imread(files[0], cv2.IMREAD_UNCHANGED) if files else None
     deep = first_file is not None and first_file.dtype == np.uint16
     for index in range(first, stop):
         if deep:
@@ -125,7 +147,7 @@ class SequenceInfo:
 
 def sequence_info(source: str | Path) -> SequenceInfo:
     files = list_images(source)
-    image = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED)
+    image = _imread(files[0], cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError(f"{files[0]}: unreadable image")
     channels = 1 if image.ndim == 2 else image.shape[2]
@@ -150,6 +172,9 @@ class SequenceWriter:
             self.folder, self.pattern = target.parent, target.name
         else:
             self.folder, self.pattern = target, "%06d.png"
+        if Path(self.pattern).suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+            raise OutputError(f"{target}: memovid writes PNG, JPEG or TIFF sequences (DPX is read only); "
+                              "for a 16-bit master give a pattern such as frames/%06d.tif")
         if self.folder.exists() and not self.folder.is_dir():
             raise OutputError(f"{self.folder}: exists and is not a folder")
         if self.folder.is_dir() and any(self.folder.iterdir()) and not overwrite:
