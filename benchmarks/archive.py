@@ -34,7 +34,7 @@ import av
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from archivegen import garbage, truncate, zero_header  # noqa: E402
+from archivegen import garbage, truncate, write_tiny_model, zero_header  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 VIDEO_EXTENSIONS = {".avi", ".mpg", ".mpeg", ".mpv", ".ogv", ".ogg", ".mkv", ".mov", ".flv", ".webm", ".dv",
@@ -253,21 +253,8 @@ def tiny_model(cache: Path) -> Path:
     path = cache / "tiny.memo"
     if path.exists():
         return path
-    import torch
-
     sys.path.insert(0, str(REPO))
-    from memovid.model.bundle import MemoModel
-    from memovid.model.config import MemoryConfig, ModelConfig
-
-    torch.manual_seed(0)
-    config = ModelConfig(feature="rgb", width=8, disc_width=8, adain_hidden=16, query_size=32,
-                         memory=MemoryConfig(size=6))
-    model = MemoModel(config, pretrained=False).eval()
-    L = torch.rand(4, 1, 16, 16) * 100
-    model.memory.update(model.query(L), model.feature.compute(torch.randn(4, 2, 16, 16) * 30, L),
-                        torch.tensor([0, 0, 1, 1]))
-    model.save(path, {"train": {"size": 64}})
-    return path
+    return write_tiny_model(path)
 
 
 # -- the table ------------------------------------------------------------------------------------

@@ -118,3 +118,22 @@ def zero_header(path: str | Path, length: int, out: str | Path | None = None) ->
     target = Path(out or path)
     target.write_bytes(bytes(data))
     return target
+
+
+def write_tiny_model(path: Path) -> Path:
+    """A .memo with random weights at working size 64: made in a second, enough to run colorize on
+    odd files (the archive tests and benchmarks/archive.py)."""
+    import torch
+
+    from memovid.model.bundle import MemoModel
+    from memovid.model.config import MemoryConfig, ModelConfig
+
+    torch.manual_seed(0)
+    config = ModelConfig(feature="rgb", width=8, disc_width=8, adain_hidden=16, query_size=32,
+                         memory=MemoryConfig(size=6))
+    model = MemoModel(config, pretrained=False).eval()
+    L = torch.rand(4, 1, 16, 16) * 100
+    model.memory.update(model.query(L), model.feature.compute(torch.randn(4, 2, 16, 16) * 30, L),
+                        torch.tensor([0, 0, 1, 1]))
+    model.save(path, {"train": {"size": 64}})
+    return path

@@ -8,11 +8,9 @@ import av
 import cv2
 import numpy as np
 import pytest
-import torch
 
+from archivegen import write_tiny_model
 from memovid.api import load_pipeline
-from memovid.model.bundle import MemoModel
-from memovid.model.config import MemoryConfig, ModelConfig
 from memovid.video import EncodeOptions, probe, read_frames, transcode
 from memovid.video.depth import read_luma
 
@@ -122,16 +120,7 @@ def test_sixteen_bit_scan_into_ffv1_keeps_sixteen_bits(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    torch.manual_seed(0)
-    config = ModelConfig(feature="rgb", width=8, disc_width=8, adain_hidden=16, query_size=32,
-                         memory=MemoryConfig(size=6))
-    model = MemoModel(config, pretrained=False).eval()
-    L = torch.rand(4, 1, 16, 16) * 100
-    model.memory.update(model.query(L), model.feature.compute(torch.randn(4, 2, 16, 16) * 30, L),
-                        torch.tensor([0, 0, 1, 1]))
-    path = tmp_path_factory.mktemp("model") / "tiny.memo"
-    model.save(path, {"train": {"size": 64}})
-    return path
+    return write_tiny_model(tmp_path_factory.mktemp("model") / "tiny.memo")
 
 
 def test_archive_master_carries_the_sources_own_luminance(tmp_path, tiny_model):
