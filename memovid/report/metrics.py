@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from memovid.color.ciede2000 import ciede2000
-from memovid.color.lab import rgb8_to_lab
+from memovid.color.lab import luma, rgb8_to_lab
 from memovid.errors import InputError
 from memovid.log import logger
 from memovid.progress import ProgressFn
@@ -52,7 +52,6 @@ class SSIMSettings:
 
 
 SSIM = SSIMSettings()
-_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])  # BT.601, as rgb2gray in Wang et al.'s code
 _CIEDE_CHUNK = 32768  # pixels per CIEDE2000 pass: 128 KB float32 temporaries
 
 
@@ -74,11 +73,6 @@ def psnr(output: np.ndarray, reference: np.ndarray) -> float:
     return math.inf if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
 
 
-def _luma(img: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) float64 Y' in [0, 255]."""
-    return cv2.transform(img.astype(np.float64), _LUMA_WEIGHTS[None])  # 10x numpy's matmul here
-
-
 def _gaussian_taps(settings: SSIMSettings) -> np.ndarray:
     x = np.arange(-settings.radius, settings.radius + 1, dtype=np.float64)
     taps = np.exp(-0.5 * (x / settings.sigma) ** 2)
@@ -94,7 +88,7 @@ def ssim(output: np.ndarray, reference: np.ndarray, settings: SSIMSettings = SSI
     r = settings.radius
     if min(output.shape[:2]) < 2 * r + 1:
         raise ValueError(f"SSIM needs frames of at least {2 * r + 1}x{2 * r + 1} pixels, got {output.shape[:2]}")
-    x, y = _luma(output), _luma(reference)
+    x, y = luma(output), luma(reference)  # BT.601, as rgb2gray in Wang et al.'s code
     taps = _gaussian_taps(settings)
 
     def local_mean(m: np.ndarray) -> np.ndarray:
