@@ -20,6 +20,7 @@ from memovid.errors import InputError, OutputError
 
 _CODEC_OF_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx"}
 IMAGE_EXTENSIONS = tuple(_CODEC_OF_EXTENSION)
+READ_ONLY_EXTENSIONS = (".dpx",)  # FFmpeg decodes them; OpenCV, which writes sequences, cannot
 DEEP_EXTENSIONS = (".png", ".tif", ".tiff")  # what OpenCV writes at 16 bits
 _PRINTF = re.compile(r"%(0?)(\d*)d")
 _NUMBERS = re.compile(r"(\d+)")
@@ -28,7 +29,7 @@ _NUMBERS = re.compile(r"(\d+)")
 def _imread(path: Path, flag: int) -> np.ndarray | None:
     """cv2.imread, and the same for DPX scans (10/12/16-bit, through FFmpeg's decoder): what OpenCV
     would give, BGR channel order, uint16 for a deep file; None when the file cannot be decoded."""
-    if path.suffix.lower() != ".dpx":
+    if path.suffix.lower() not in READ_ONLY_EXTENSIONS:
         return cv2.imread(str(path), flag)
     import av
 
@@ -39,8 +40,7 @@ def _imread(path: Path, flag: int) -> np.ndarray | None:
         return None
     deep = frame.format.name not in ("rgb24", "gray", "gray8")  # 10/12/16-bit: rgb48 keeps every bit, scaled to 16
     if flag == cv2.IMREAD_GRAYSCALE:
-        image = frame.to_ndarray(format="gray")
-        return image
+        return frame.to_ndarray(format="gray")
     if flag == cv2.IMREAD_COLOR or not deep:
         return cv2.cvtColor(frame.to_ndarray(format="rgb24"), cv2.COLOR_RGB2BGR)
     return cv2.cvtColor(frame.to_ndarray(format="rgb48le"), cv2.COLOR_RGB2BGR)
@@ -172,7 +172,8 @@ class SequenceWriter:
             self.folder, self.pattern = target.parent, target.name
         else:
             self.folder, self.pattern = target, "%06d.png"
-        if Path(self.pattern).suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        self.suffix = Path(self.pattern).suffix.lower()
+        if self.suffix in READ_ONLY_EXTENSIONS:
             raise OutputError(f"{target}: memovid writes PNG, JPEG or TIFF sequences (DPX is read only); "
                               "for a 16-bit master give a pattern such as frames/%06d.tif")
         if self.folder.exists() and not self.folder.is_dir():
@@ -181,7 +182,6 @@ class SequenceWriter:
             raise OutputError(f"{self.folder}: output folder exists and is not empty; use --overwrite to replace it")
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         self.temp = _temp_folder(self.folder)
-        self.suffix = Path(self.pattern).suffix.lower()
         self.count = 0
 
     def write(self, image: np.ndarray) -> None:
