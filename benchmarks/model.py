@@ -3,10 +3,13 @@ random backbone vs the no-memory ablation vs gray.
 
 Each character (renpy_characters, kenney_characters, scratch_costumes in ../shared/data) is one
 "scene": a few of its pictures train the model, the others are held out and colorized from their
-luminance alone (the full model: query -> top-1 memory slot -> generator; the ablation: the same
-generator conditioned on nothing, trained for the same number of steps). Pictures are composited on
-white and letterboxed to SIZE x SIZE (aspect kept). Also: the palette-swap figure, training steps/s
-and inference images/s at 256 x 256 at the default width, and the parameter count.
+luminance alone (the full model: query -> the nearest memory slots' colour, blended by similarity
+(MemoryConfig.blend_k, blend_softness) -> generator; also read as the paper reads it, the top-1 slot
+alone; the ablation: the same generator conditioned on nothing, trained for the same number of
+steps). Pictures are composited on white and letterboxed to SIZE x SIZE (aspect kept). Also: the
+palette-swap figure, training steps/s and inference images/s at 256 x 256 at the default width, beside
+the same network with full-width full-size layers (fine_width None, the network before), and the
+parameter count.
 
     .venv/bin/python benchmarks/model.py [--steps 600] [--size 128] [--width 24] [--adv 0.1] [--threads 2]
 """
@@ -117,17 +120,18 @@ def palette_swap(model, test, train_data):
     return float(np.mean(fractions)), float(np.mean(shifts))
 
 
-def speed(threads):
-    """Training steps/s (batch 4) and inference images/s at 256 x 256, default width."""
+def speed(threads, config=ModelConfig(memory=MemoryConfig(size=64)), steps=6):
+    """Training steps/s (batch 4) and inference images/s at 256 x 256 of ``config`` (default: the
+    default width)."""
     torch.manual_seed(0)
-    model = MemoModel(ModelConfig(memory=MemoryConfig(size=64)))
+    model = MemoModel(config)
     trainer = Trainer(model)
     L, ab = torch.rand(4, 1, 256, 256) * 100, torch.randn(4, 2, 256, 256) * 20
     trainer.step(L, ab, [0, 1, 2, 3])
     start = time.perf_counter()
-    for _ in range(2):
+    for _ in range(steps):
         trainer.step(L, ab, [0, 1, 2, 3])
-    train_rate = 2 / (time.perf_counter() - start)
+    train_rate = steps / (time.perf_counter() - start)
     model.eval()
     with torch.no_grad():
         model.colorize_from_memory(L[:1])
@@ -175,6 +179,11 @@ def main() -> None:
                                    np.percentile(found.similarities[:, 0].numpy(), [10, 90]),
                                    np.percentile(spread.numpy(), [10, 90]))
         rows[name] = metrics(labs, ab)
+        if cfg.use_memory and pretrained:  # the same model read as the paper reads it: the top-1 slot alone
+            with torch.no_grad():
+                top1 = torch.cat([model.colorize(labs[i : i + 8, :1], model.retrieve(model.query(labs[i : i + 8, :1]), 1).values[:, 0])
+                                  for i in range(0, len(labs), 8)])
+            rows["memory, ImageNet backbone, top-1 slot only (the paper's inference)"] = metrics(labs, top1)
     fraction, shift = palette_swap(model, test, train_data)
     late = extra["memory, ImageNet backbone (default)"][1][-50:]
 
@@ -199,8 +208,12 @@ def main() -> None:
         print(f"- discriminator, last 50 steps: loss {d_loss:.3f} (2 ln 2 = 1.386), accuracy {d_acc:.0%}")
     if not args.skip_speed:
         train_rate, infer_rate, counts = speed(args.threads)
-        print(f"- speed at 256x256, default width {ModelConfig().width}: training {train_rate:.3f} steps/s (batch 4), "
-              f"inference {infer_rate:.2f} images/s (query + retrieval + generator), CPU, {args.threads} threads, shared machine")
+        full_config = ModelConfig(fine_width=None, memory=MemoryConfig(size=64))
+        full_train, full_infer, _ = speed(args.threads, full_config)
+        print(f"- speed at 256x256, default width {ModelConfig().width}, full-size layers {ModelConfig().fine_width} channels: "
+              f"training {train_rate:.3f} steps/s (batch 4), inference {infer_rate:.2f} images/s (query + retrieval + generator); "
+              f"the same at full width ({full_config.width} channels at full size, before): {full_train:.3f} steps/s, "
+              f"{full_infer:.2f} images/s; CPU, {args.threads} threads")
         print(f"- parameters: model (query head + generator) {counts['model'] / 1e6:.2f} M; frozen {ModelConfig().backbone} backbone "
               f"{counts['backbone'] / 1e6:.2f} M (not stored in the .memo); discriminator (training only) {counts['discriminator'] / 1e6:.2f} M")
 

@@ -111,3 +111,17 @@ def test_feature_contract(kind):
 def test_unknown_feature_is_refused():
     with pytest.raises(ValueError, match="unknown colour feature"):
         make_feature("hsv")
+
+
+def test_mix_blends_distributions_and_keeps_the_heaviest_dominant_colours():
+    dist = ColorDistribution()
+    red, blue = dist.compute(*_image([((40, 30), 10)])), dist.compute(*_image([((-20, -40), 10)]))
+    values = torch.stack((red[0], blue[0]))[None]  # (1, 2, Q)
+    mixed = dist.mix(values, torch.tensor([[0.75, 0.25]]))
+    assert mixed.shape == red.shape and float(mixed.sum()) == pytest.approx(1.0)
+    assert float(mixed[0, _bin(dist, 40, 30)]) == pytest.approx(0.75)
+    assert float(mixed[0, _bin(dist, -20, -40)]) == pytest.approx(0.25)
+    rgb = DominantColors()
+    a, b = rgb.compute(*_image([((40, 30), 10)])), rgb.compute(*_image([((-20, -40), 10)]))
+    picked = rgb.mix(torch.stack((a[0], b[0]))[None], torch.tensor([[0.3, 0.7]]))
+    assert torch.equal(picked, b)  # ten colours have no meaningful average: the heavier slot's

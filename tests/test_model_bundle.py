@@ -1,5 +1,6 @@
 """The .memo model file: exact round trip, metadata, and clear errors for bad files."""
 
+import copy
 import json
 
 import pytest
@@ -106,3 +107,37 @@ def test_missing_and_misshapen_tensors(saved, tmp_path):
     save_file({**tensors, "memory.values": torch.zeros(8, 5)}, str(shaped), metadata=header)
     with pytest.raises(ModelFileError, match=r"shaped.memo: tensor memory.values has shape \(8, 5\)"):
         MemoModel.load(shaped)
+
+
+def test_single_image_inference_blends_the_nearest_slots(saved):
+    model, _ = saved
+    L = torch.rand(2, 1, 12, 12) * 100
+    found = model.retrieve(model.query(L), 1)
+    with torch.no_grad():
+        top1 = model.colorize(L, found.values[:, 0])
+        one = copy.deepcopy(model)
+        one.config = model.config.with_(memory=MemoryConfig(size=6, blend_k=1))
+        assert torch.equal(one.colorize_from_memory(L), top1)  # k = 1 is the paper's top-1
+        dist = MemoModel(SMALL.with_(feature="dist", memory=MemoryConfig(size=6, blend_k=3)), pretrained=False).eval()
+        ab = torch.randn(3, 2, 12, 12) * 30
+        Ls = torch.rand(3, 1, 12, 12) * 100
+        dist.memory.update(dist.query(Ls), dist.feature.compute(ab, Ls), torch.tensor([0, 1, 2]))
+        near = dist.retrieve(dist.query(L), 3)
+        w = torch.softmax(near.similarities / dist.config.memory.blend_softness, 1)
+        expected = dist.colorize(L, (w[..., None] * near.values).sum(1))
+        assert torch.allclose(dist.colorize_from_memory(L), expected, atol=1e-6)
+        assert near.values.shape[1] == 3 and float((w.max(1).values).max()) < 1  # three slots, all weighed
+    with pytest.raises(ValueError, match="blend_k"):
+        MemoryConfig(blend_k=0)
+
+
+def test_files_from_before_fine_width_keep_full_width_stride_one_layers():
+    old = ModelConfig().to_dict()
+    del old["fine_width"]  # what a .memo written before the option holds
+    config = ModelConfig.from_dict(old)
+    assert config.fine_width is None
+    generator = MemoModel(config.with_(width=8, adain_hidden=16), pretrained=False).generator
+    assert generator.side[0].body[0].out_channels == 8 and generator.out.in_channels == 8
+    thin = MemoModel(ModelConfig(width=32, adain_hidden=16, fine_width=16), pretrained=False).generator
+    assert thin.side[0].body[0].out_channels == 16 and thin.out.in_channels == 16
+    assert thin.side[1].body[0].out_channels == 32

@@ -85,6 +85,11 @@ class ColorFeature:
         """(..., dim) feature -> (..., dim) of order-one values for the networks."""
         return v
 
+    def mix(self, values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """(B, k, dim) features + (B, k) weights summing to 1 -> (B, dim): what k retrieved slots say
+        together. A feature that has no meaningful average keeps the heaviest one."""
+        return values[torch.arange(values.shape[0], device=values.device), weights.argmax(1)]
+
 
 class ColorDistribution(ColorFeature):
     """C_dist: the share of pixels in each in-gamut ab bin, (B, Q), rows sum to 1.
@@ -141,6 +146,10 @@ class ColorDistribution(ColorFeature):
     def embed(self, v: torch.Tensor) -> torch.Tensor:
         # Hellinger embedding: unit norm, and rare colours still get a visible share.
         return v.clamp(min=0).sqrt()
+
+    def mix(self, values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        # A weighted sum of distributions is a distribution: the colours of all k slots, each by its weight.
+        return (weights.to(values.dtype)[..., None] * values).sum(1)
 
 
 class DominantColors(ColorFeature):

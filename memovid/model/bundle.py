@@ -60,7 +60,7 @@ class MemoModel(nn.Module):
         self.query_net = QueryNet(self.backbone.pooled_dim, config.memory.key_dim)
         m = config.memory
         self.memory = ColorMemory(m.size, m.key_dim, self.feature, m.delta_for(config.feature), m.margin, m.age_noise)
-        self.generator = Generator(self.feature, self.backbone.channels, config.width, config.adain_hidden)
+        self.generator = Generator(self.feature, self.backbone.channels, config.width, config.adain_hidden, config.fine_width)
         self.discriminator = Discriminator(self.feature, config.disc_width) if with_discriminator else None
         self.metadata: dict[str, Any] = {}
         # Tensors the video pipeline keeps beside the model (keyframes at working size), by name.
@@ -116,13 +116,16 @@ class MemoModel(nn.Module):
                           for i in range(0, L.shape[0], step)])
 
     def colorize_from_memory(self, L: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
-        """The paper's single-image inference: query -> top-1 slot's colour -> generator."""
+        """Single-image inference: query -> the nearest slots' colour, blended (MemoryConfig.blend_k,
+        blend_softness; the paper takes the top-1 alone) -> generator."""
         if not self.config.use_memory:
             return self.colorize(L, None, guide)
-        retrieval = self.retrieve(self.query(L), 1)
+        memory = self.config.memory
+        retrieval = self.retrieve(self.query(L), memory.blend_k)
         if retrieval.values.shape[1] == 0:
             raise ValueError("the colour memory is empty: train the model first")
-        return self.colorize(L, retrieval.values[:, 0], guide)
+        weights = torch.softmax(retrieval.similarities.float() / memory.blend_softness, dim=1)
+        return self.colorize(L, self.feature.mix(retrieval.values, weights), guide)
 
     def parameter_count(self) -> dict[str, int]:
         """Parameters per part. 'model' = query head + generator (what colorizing learns); the frozen

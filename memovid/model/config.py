@@ -37,6 +37,12 @@ class MemoryConfig:
     domain: str = "cartoon"  # memovid colours cartoons and films; picks the default delta
     margin: float = 0.1  # alpha, paper
     age_noise: float = 0.1  # uniform [0, age_noise) added to every age increment, so ties break
+    # Single-image inference reads the k nearest slots, weighted softmax(similarity / softness),
+    # where the paper reads the top-1 alone: when the nearest slot is another character's (28 % of
+    # held-out pictures in benchmarks/model.py) its neighbours outvote it. Measured there (CIEDE2000,
+    # one trained model): top-1 3.01; k 5 or 10 at softness 0.05: 2.88; 0.02: 2.94; 0.1: 2.91-2.92.
+    blend_k: int = 5
+    blend_softness: float = 0.05
 
     def __post_init__(self) -> None:
         if self.size < 1 or self.key_dim < 1:
@@ -47,6 +53,8 @@ class MemoryConfig:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         if self.age_noise < 0:
             raise ValueError(f"age_noise must be >= 0, got {self.age_noise}")
+        if self.blend_k < 1 or self.blend_softness <= 0:
+            raise ValueError(f"blend_k must be >= 1 and blend_softness > 0, got {self.blend_k}, {self.blend_softness}")
 
     def k_for(self, feature: str) -> int:
         return self.top_k if self.top_k is not None else DEFAULT_TOP_K[feature]
@@ -66,6 +74,10 @@ class ModelConfig:
     # (torchvision's file, given with --backbone-weights).
     backbone: str = "efficientnet_lite0"
     width: int = 32  # decoder base channels: the trainable model is ~3 M parameters beside the backbone
+    # Channels of the generator's full-size (stride 1) layers, where half the network's time goes
+    # (one side-encoder block, the last decoder block); None = width. Chroma is smooth at that scale:
+    # these layers only have to place it on the outlines. None = width; never more than width.
+    fine_width: int | None = 16
     adain_hidden: int = 128  # the MLP that maps a colour feature to AdaIN scales/shifts (kept small)
     disc_width: int = 32  # PatchGAN base channels
     query_size: int = 224  # the query net sees L resized so that its longer side is this
@@ -86,8 +98,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.feature not in FEATURE_KINDS:
             raise ValueError(f"feature must be one of {FEATURE_KINDS}, got {self.feature!r}")
-        if self.width < 4 or self.disc_width < 4:
-            raise ValueError(f"width/disc_width too small: {self.width}, {self.disc_width}")
+        if self.width < 4 or self.disc_width < 4 or (self.fine_width is not None and self.fine_width < 4):
+            raise ValueError(f"width/fine_width/disc_width too small: {self.width}, {self.fine_width}, {self.disc_width}")
         if not 0.0 <= self.guide_prob <= 1.0:
             raise ValueError(f"guide_prob must be in [0, 1], got {self.guide_prob}")
 
@@ -99,6 +111,8 @@ class ModelConfig:
         """Inverse of to_dict; unknown keys raise TypeError (a newer file's config is not guessed at)."""
         data = dict(data)
         memory = MemoryConfig(**data.pop("memory", {}))
+        # Files from before fine_width existed have full-width stride-1 layers.
+        data.setdefault("fine_width", None)
         if "betas" in data:
             data["betas"] = tuple(data["betas"])
         return cls(memory=memory, **data)

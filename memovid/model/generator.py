@@ -81,14 +81,16 @@ class Generator(nn.Module):
     backbone_channels: the channels of the backbone's five maps (strides 2 to 32).
     """
 
-    def __init__(self, color_feature: ColorFeature, backbone_channels: tuple[int, ...], width: int = 32, adain_hidden: int = 128) -> None:
+    def __init__(self, color_feature: ColorFeature, backbone_channels: tuple[int, ...], width: int = 32, adain_hidden: int = 128,
+                 fine_width: int | None = None) -> None:
         super().__init__()
         if len(backbone_channels) != 5:
             raise ValueError(f"need the channels of 5 backbone maps, got {backbone_channels}")
         self.color_feature = color_feature
-        side = [width, width, 2 * width, 2 * width]  # strides 1, 2, 4, 8
+        fine = width if fine_width is None else min(fine_width, width)  # channels at stride 1 (ModelConfig.fine_width)
+        side = [fine, width, 2 * width, 2 * width]  # strides 1, 2, 4, 8
         self.side = nn.ModuleList([_EncoderBlock(4, side[0], 1)] + [_EncoderBlock(side[i - 1], side[i], 2) for i in range(1, SIDE_LEVELS)])
-        dec = [width, width, 2 * width, 3 * width, 4 * width, 6 * width]  # strides 1 .. 32
+        dec = [fine, width, 2 * width, 3 * width, 4 * width, 6 * width]  # strides 1 .. 32
         skips = [side[0], side[1] + backbone_channels[0], side[2] + backbone_channels[1],
                  side[3] + backbone_channels[2], backbone_channels[3]]  # what joins the decoder at strides 1 .. 16
         self.bottleneck = _AdaINBlock(backbone_channels[4], dec[5])
