@@ -164,11 +164,21 @@ def rgb8_to_film_lab(img: np.ndarray) -> np.ndarray:
 
 
 def L_from_rgb8(img: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 sRGB -> (H, W) float32 L in [0, 100] (the L channel of :func:`rgb8_to_lab`)."""
+    """(H, W, 3) uint8 sRGB -> (H, W) float32 L in [0, 100] (the L channel of :func:`rgb8_to_lab`).
+
+    A gray picture (every pixel R = G = B: a black-and-white film decoded to RGB) takes one table
+    look-up of its level (``luma_to_L``, equal to 1e-5), a third of the time at 720p."""
     _check_rgb8(img)
+    if _is_gray(img):
+        return cv2.LUT(np.ascontiguousarray(img[..., 0]), _L_FROM_GRAY8)
     linear = cv2.LUT(np.ascontiguousarray(img), _LINEAR_FROM_RGB8)  # (H, W, 3) float32 in [0, 1]
     y = cv2.transform(linear, _T_FROM_LINEAR[1:2])  # (H, W) Y/Yn
     return cv2.transform(_f_inplace(y), _LAB_FROM_F[0:1, 1::2])
+
+
+def _is_gray(img: np.ndarray) -> bool:
+    r, g, b = cv2.split(img)
+    return cv2.countNonZero(cv2.absdiff(r, g)) == 0 and cv2.countNonZero(cv2.absdiff(g, b)) == 0
 
 
 # A grey level g is the sRGB colour (g, g, g), whose Y/Yn is its linear value.
@@ -198,4 +208,15 @@ def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
         raise ValueError(f"lab must be a (H, W, 3) float array, got shape {getattr(lab, 'shape', None)}")
     # OpenCV's float Lab -> RGB uses the same matrix and white, and is exact to 1e-4 in RGB.
     rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB)  # [0, 1]
-    return np.rint(np.clip(rgb, 0.0, 1.0, out=rgb) * 255.0).astype(np.uint8)
+    # Negatives to 0 first (convertScaleAbs takes |x|); then x 255, rounded half to even and saturated
+    # at 255, in one pass: what np.rint(np.clip(x, 0, 1) * 255) gives, 3x faster.
+    return cv2.convertScaleAbs(cv2.max(rgb, 0.0), alpha=255.0)
+
+
+def L_ab_to_rgb8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """(H, W) L and (H, W, 2) ab (float) -> (H, W, 3) uint8 sRGB, as lab_to_rgb8 of the two stacked
+    (stacked by OpenCV: numpy's concatenate of a full-size frame costs as much as the conversion)."""
+    if L.ndim != 2 or ab.shape != (*L.shape, 2):
+        raise ValueError(f"L must be (H, W) and ab (H, W, 2) on its grid, got {L.shape} and {ab.shape}")
+    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
+    return lab_to_rgb8(cv2.merge((np.ascontiguousarray(L, dtype=np.float32), a, b)))

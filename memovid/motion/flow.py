@@ -12,7 +12,12 @@ smooth), then scaled back to the input size.
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -67,7 +72,7 @@ def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) 
 
 @staged("flow")
 def flow_with_reliability(
-    a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()
+    a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig(), *, keep: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flow from ``a`` to ``b`` (as ``flow``) and its reliability, both on ``a``'s grid.
 
@@ -75,20 +80,99 @@ def flow_with_reliability(
     The reliability is the product of a forward-backward term (the flow back from ``b`` must return to
     the start) and a photometric term (``b`` warped onto ``a`` must look like ``a``): both drop at
     occlusions, disocclusions, frame borders the motion uncovers, and where fast motion defeats DIS.
+    keep: inside ``shared_flows``, keep this pair's two DIS fields for the next stage that asks for
+    the pair either way round (consecutive frames: the keyframe chains and the temporal smoother).
     """
     a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
-    fwd = _dis(a_small, b_small, config)  # (h, w, 2), working-size pixels
-    bwd = _dis(b_small, a_small, config)
+    fwd, bwd = _dis_both(a_small, b_small, config, keep)  # (h, w, 2) each, working-size pixels
+    h, w = a_small.shape
     back_at_target = warp(bwd, fwd)
-    fb_err = np.linalg.norm(fwd + back_at_target, axis=2)
-    motion = np.sqrt(np.linalg.norm(fwd, axis=2) ** 2 + np.linalg.norm(back_at_target, axis=2) ** 2)
-    tol = config.fb_px + config.fb_rel * motion
-    rel_fb = np.exp(-0.5 * (fb_err / tol) ** 2)
-    rel_photo = _photo_reliability(a_small, warp(b_small.astype(np.float32), fwd), config)
+    fb_x, fb_y = cv2.split(fwd + back_at_target)
+    fb_err = cv2.magnitude(fb_x, fb_y)
+    motion = cv2.magnitude(cv2.magnitude(fwd[..., 0], fwd[..., 1]),
+                           cv2.magnitude(back_at_target[..., 0], back_at_target[..., 1]))
+    tol = np.float32(config.fb_px) + np.float32(config.fb_rel) * motion
+    photo = (a_small.astype(np.float32) - warp(b_small.astype(np.float32), fwd)) / np.float32(config.photo_sigma)
+    # One exponential for both terms: exp(-x/2) exp(-y/2) = exp(-(x + y)/2).
+    rel = cv2.exp(np.float32(-0.5) * (cv2.divide(fb_err, tol) ** 2 + photo * photo))
     # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
-    rel = rel_fb * rel_photo * _inside(fwd)
-    rel = cv2.resize(rel.astype(np.float32), (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return grow_flow(fwd, a_L8.shape, scale), np.clip(rel, 0.0, 1.0)
+    rel *= _inside(fwd)
+    if (h, w) != a_L8.shape:
+        rel = cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return grow_flow(fwd, a_L8.shape, scale), np.clip(rel, 0.0, 1.0, out=rel)
+
+
+class FlowCache:
+    """DIS fields of frame pairs that several stages of one pass ask for, bounded by bytes (oldest
+    out). Keyed by the two pictures' content, so each stage may keep its own copies of the frames.
+
+    In pass 2 each pair of consecutive frames is estimated by the chain from the keyframe before, the
+    chain from the keyframe after (the same pair the other way round: DIS(a, b) and DIS(b, a) are the
+    two fields of either) and the temporal smoother: once, with this cache, instead of three times.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._pairs: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(a: np.ndarray, b: np.ndarray, config: FlowConfig) -> tuple:
+        return (_digest(a), _digest(b), a.shape, config.preset)
+
+    def get(self, a: np.ndarray, b: np.ndarray, config: FlowConfig) -> tuple[np.ndarray, np.ndarray] | None:
+        """(DIS(a, b), DIS(b, a)) when either order was kept, else None."""
+        key = self.key(a, b, config)
+        pair = self._pairs.get(key)
+        if pair is None:
+            swapped = self._pairs.get((key[1], key[0], *key[2:]))
+            pair = None if swapped is None else (swapped[1], swapped[0])
+        if pair is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return pair
+
+    def put(self, a: np.ndarray, b: np.ndarray, config: FlowConfig, fwd: np.ndarray, bwd: np.ndarray) -> None:
+        key = self.key(a, b, config)
+        if key in self._pairs:
+            return
+        self._pairs[key] = (fwd, bwd)
+        self._bytes += fwd.nbytes + bwd.nbytes
+        while self._bytes > self.max_bytes and self._pairs:
+            old_fwd, old_bwd = self._pairs.popitem(last=False)[1]
+            self._bytes -= old_fwd.nbytes + old_bwd.nbytes
+
+
+_shared: ContextVar[FlowCache | None] = ContextVar("memovid_flow_cache", default=None)
+SHARED_BYTES = 128 << 20  # ~220 pairs at the 256 px working size: more than a keyframe gap (painter.MAX_HELD)
+
+
+@contextmanager
+def shared_flows(max_bytes: int = SHARED_BYTES) -> Iterator[FlowCache]:
+    """Within the block, flows asked for with ``keep`` are estimated once per pair of pictures."""
+    cache = FlowCache(max_bytes)
+    token = _shared.set(cache)
+    try:
+        yield cache
+    finally:
+        _shared.reset(token)
+
+
+def _dis_both(a: np.ndarray, b: np.ndarray, config: FlowConfig, keep: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(DIS(a, b), DIS(b, a)), from the shared cache when a stage kept them."""
+    cache = _shared.get() if keep else None
+    pair = None if cache is None else cache.get(a, b, config)
+    if pair is None:
+        pair = _dis(a, b, config), _dis(b, a, config)
+        if cache is not None:
+            cache.put(a, b, config, *pair)
+    return pair
+
+
+def _digest(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).digest()
 
 
 STILL_SIGMA = 2.0  # working-size pixels over which still_reliability averages the flow before judging it

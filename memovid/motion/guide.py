@@ -62,7 +62,8 @@ class Guidance(NamedTuple):
 
     ab: (h, w, 2) float32 Lab units at the keyframes' (working) size.
     weight: (h, w) in [0, 1], the generator's guidance input: flow reliability x distance decay.
-    full_ab: (H, W, 2) float32 at full size when the keyframes carry their full-size ab, else None.
+    full_ab: (H, W, 2) float32 at the size the keyframes carry their full-size ab (the film's, or its
+        chroma planes'), else None.
     reliability: (h, w) in [0, 1], the flow's reliability alone: how far the moved colour can be kept
         as it is (on the keyframe itself 1). None means the same as weight.
     """
@@ -283,7 +284,7 @@ class _Chain:
 
     def step(self, L8: np.ndarray, from_L8: np.ndarray, config: FlowConfig) -> None:
         """Moves the chain from the frame ``from_L8`` (its current frame) to the frame ``L8``."""
-        f, c = flow_with_reliability(L8, from_L8, config)
+        f, c = flow_with_reliability(L8, from_L8, config, keep=True)  # consecutive frames: shared (flow.shared_flows)
         self.field = f + warp(self.field, f)
         self.reliability = c * warp(self.reliability, f)
 
