@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from memovid.color.levels import chroma
-from memovid.log import warn_once
-from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor
+from memovid.log import logger, warn_once
+from memovid.model.inputs import L_tensor, at_size, batches
 from memovid.paint.analyse import Analysis
 from memovid.paint.config import ColorizeConfig
 from memovid.paint.shares import PaletteShares, fit_trust, shot_palettes
@@ -61,9 +61,8 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
           config: ColorizeConfig, temporal, encode, overwrite: bool, total: int | None,
           progress: ProgressFn = no_progress) -> int:
     """Pass 2 (see module doc). Returns the number of frames written."""
-    import torch
-
-    from memovid.color.lab import L_from_rgb8, lab_to_rgb8
+    from memovid.color.lab import L_ab_to_rgb8, L_from_rgb8
+    from memovid.motion.flow import shared_flows
     from memovid.temporal import make_smoother
     from memovid.paint.upsample import UPSAMPLERS
     from memovid.video import open_writer, read_frames
@@ -74,28 +73,20 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     with stage("trust/palette fits"):
         curve = fit_trust(model, analysis, shape, scene_features, config)
         palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
-    values = model.memory.values
-    done = 0
+    done = generated = 0
     frames = timed("decode, pass 2", read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace))
-    with open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
-        for batch in batches(_guided(_located(frames, analysis, shape, input), analysis, shape, config),
-                              config.batch_size):
-            features = []
-            for item in batch:
-                if config.retrieval == "frame" and item.frame.index < len(analysis.frame_top1):
-                    slot = int(analysis.frame_top1[item.frame.index])
-                    features.append(values[slot] if slot >= 0 else fallback)
-                else:
-                    features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
-            guides = [item.guide for item in batch]
-            with torch.inference_mode(), stage("generator"):
-                ab = model.colorize(L_tensor([item.L_small for item in batch], model.device),
-                                    torch.stack(features).to(model.device), guide_tensor(guides, shape, model.device))
+    # The keyframe chains and the smoother estimate each pair of consecutive frames once between them.
+    with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
+        located = _located(frames, analysis, shape, input)
+        for batch in batches(_guided(located, analysis, shape, config, encode.resolved_pix_fmt), config.batch_size):
+            with stage("trust"):
+                shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
+            ab, made = _generated(model, batch, shares, analysis, scene_features, fallback, shape, config)
+            generated += made
             with stage("palette"):
-                ab = palette_shares.apply(batch, ab.float().permute(0, 2, 3, 1).cpu().numpy())  # (B, h, w, 2), Lab
-            for item, painted in zip(batch, ab):
+                ab = palette_shares.apply(batch, ab)  # (B, h, w, 2), Lab
+            for item, painted, share in zip(batch, ab, shares):
                 with stage("trust"):
-                    share = None if item.guide is None else curve(item.guide.trust)
                     painted = _trust_guide(painted, item.guide, share)
                 with stage("temporal smoothing"):
                     smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
@@ -108,12 +99,51 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                     ab_full = _trust_full_size(ab_full, item.guide, share)
                     ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
                 with stage("colour conversion"):
-                    rgb = lab_to_rgb8(np.concatenate([L_full[..., None], ab_full], axis=2))
+                    rgb = L_ab_to_rgb8(L_full, ab_full)
                 with stage("encode"):
                     writer.write(item.frame.with_image(rgb))
             done += len(batch)
             progress("colorizing", done, total)
+    if generated < done:
+        logger.info("the generator painted %d of %d frames: the keyframes' moved colour was kept over the "
+                    "whole of the others", generated, done)
     return done
+
+
+def _generated(model, batch: list, shares: list, analysis: Analysis, scene_features: list, fallback,
+               shape: tuple[int, int], config: ColorizeConfig) -> tuple[np.ndarray, int]:
+    """((B, h, w, 2) ab, Lab units; how many frames the generator painted): the generator's guess for each frame of ``batch``, except where the
+    trust shares (None: no guide) keep the keyframes' moved colour over the whole frame, all but
+    ``config.generator_floor`` of it: there the guess would be thrown away, so it is not made and the
+    moved colour stands in (on a shot keyframed every 13 frames, every frame; see ColorizeConfig)."""
+    import torch
+
+    from memovid.model.inputs import guide_tensor
+
+    values = model.memory.values
+    ab = np.empty((len(batch), *shape, 2), np.float32)
+    wanted = []
+    for i, (item, share) in enumerate(zip(batch, shares)):
+        if share is not None and 1.0 - float(share.min()) < config.generator_floor:
+            ab[i] = item.guide.ab
+        else:
+            wanted.append(i)
+    if not wanted:
+        return ab, 0
+    features = []
+    for i in wanted:
+        item = batch[i]
+        if config.retrieval == "frame" and item.frame.index < len(analysis.frame_top1):
+            slot = int(analysis.frame_top1[item.frame.index])
+            features.append(values[slot] if slot >= 0 else fallback)
+        else:
+            features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
+    with torch.inference_mode(), stage("generator"):
+        out = model.colorize(L_tensor([batch[i].L_small for i in wanted], model.device),
+                             torch.stack(features).to(model.device),
+                             guide_tensor([batch[i].guide for i in wanted], shape, model.device))
+    ab[wanted] = out.float().permute(0, 2, 3, 1).cpu().numpy()
+    return ab, len(wanted)
 
 
 @dataclass
@@ -142,8 +172,12 @@ def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input
 
 
 def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
-            config: ColorizeConfig) -> Iterator[_Item]:
+            config: ColorizeConfig, pix_fmt: str) -> Iterator[_Item]:
     """Attaches each frame's keyframe guidance, shot by shot, in display order.
+
+    The keyframes' full-size colour is moved at the chroma size of the output's ``pix_fmt`` (half
+    each way for 4:2:0): finer colour would be averaged away by the encoder, and the warps and blends
+    of every keyframe at full size were a sixth of colorize's time at 720p.
 
     Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
     frames back until the shot's next keyframe; a shot whose keyframes are further apart than
@@ -153,12 +187,15 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     from itertools import chain, groupby
 
     from memovid.color.levels import l_to_l8
+    from memovid.video.depth import chroma_shape
 
     for shot, group in groupby(items, key=lambda item: item.shot):
         first = next(group)
         group = chain([first], group)
         with stage("guide"):
-            guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
+            full_shape = first.frame.image.shape[:2]
+            guide = (_shot_guide(analysis, shot, shape, full_shape, chroma_shape(full_shape, pix_fmt))
+                     if config.guidance else None)
         if guide is None or not guide.indices:
             yield from group
         elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
@@ -205,19 +242,25 @@ def _trust_guide(painted: np.ndarray, guide, share: np.ndarray | None) -> np.nda
 
 
 def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
-    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide):
-    the upsampled guess keeps only what the keyframes do not vouch for."""
+    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide;
+    moved at the output's chroma size, see _guided): the upsampled guess keeps only what the
+    keyframes do not vouch for."""
     if guide is None or guide.full_ab is None:
         return ab_full
     h, w = ab_full.shape[:2]
     share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)
     share = cv2.merge((share, share))  # (H, W, 2): numpy's broadcasts over a last axis of 2 are slow
-    return share * guide.full_ab + (1.0 - share) * ab_full
+    moved = guide.full_ab
+    if moved.shape[:2] != (h, w):  # bicubic: on a keyframe's sharp colour edges, 3 % from moving it
+        moved = cv2.resize(moved, (w, h), interpolation=cv2.INTER_CUBIC)  # at full size, bilinear 15 %
+    return share * moved + (1.0 - share) * ab_full
 
 
-def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
-    """The shot's keyframes at working size, with their full-size colour where it can be read (read
-    here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
+def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int],
+                colour_shape: tuple[int, int]):
+    """The shot's keyframes at working size, with their full-size colour (at ``colour_shape``, the
+    output's chroma planes, for a film of ``full_shape``) where it can be read (read here, one shot at
+    a time, so that memory holds one shot's keyframes at that size)."""
     from memovid.motion.guide import KeyframeGuide
     from memovid.paint.paintings import full_size_ab
 
@@ -227,7 +270,7 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
         if span.start <= number < span.end:
             path = analysis.full_size.get(number)
             guide.add_keyframe(number, *at_size(keyframe, shape),
-                               None if path is None else full_size_ab(path, keyframe, full_shape))
+                               None if path is None else full_size_ab(path, keyframe, full_shape, colour_shape))
     return guide
 
 

@@ -314,11 +314,7 @@ class VideoWriter:
 
 def _chroma_padding(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
     """Columns / rows to add so that chroma subsampling divides the size ((0, 0) for 4:4:4 / RGB)."""
-    fmt = av.VideoFormat(pix_fmt, 2, 2)
-    chroma = [c for c in fmt.components if c.is_chroma]
-    if not chroma:
-        return 0, 0
-    sub_w, sub_h = 2 // chroma[0].width, 2 // chroma[0].height
+    sub_w, sub_h = depth.chroma_subsampling(pix_fmt)
     return (-width) % sub_w, (-height) % sub_h
 
 

@@ -1,0 +1,171 @@
+"""Work pass 2 no longer does: flows estimated once per pair of frames, the generator skipped where its
+guess would be thrown away, keyframe colour moved at the output's chroma size, gray frames' L by table.
+Each saving must leave the answer what it was (or within the stated bound)."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from memovid.cli import cli
+from memovid.color import lab
+from memovid.motion import flow as F
+from memovid.motion.guide import Guidance
+from memovid.paint import painter
+from memovid.paint.config import ColorizeConfig
+from memovid.paint.paintings import full_size_ab
+from memovid.video.depth import chroma_shape, chroma_subsampling
+from tests.mediagen import keyframed_film
+from tests.test_main_job import _ab_error
+
+
+def _textured(seed: int, shape=(72, 96)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 2.0)
+
+
+def _shifted(image: np.ndarray, dx: int) -> np.ndarray:
+    return np.roll(image, dx, axis=1)
+
+
+class TestSharedFlows:
+    def test_a_kept_pair_is_reused_either_way_round_with_the_same_answer(self):
+        a = _textured(0)
+        b = _shifted(a, 3)
+        plain_ab, plain_ba = F.flow_with_reliability(a, b), F.flow_with_reliability(b, a)
+        with F.shared_flows() as cache:
+            kept_ab = F.flow_with_reliability(a, b, keep=True)
+            kept_ba = F.flow_with_reliability(b, a, keep=True)  # the same two DIS fields, swapped
+            again = F.flow_with_reliability(a.copy(), b.copy(), keep=True)  # by content, not identity
+        assert (cache.hits, cache.misses) == (2, 1)
+        for got, want in ((kept_ab, plain_ab), (kept_ba, plain_ba), (again, plain_ab)):
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+        assert float(plain_ab[0][..., 0][:, 10:-10].mean()) == pytest.approx(3.0, abs=0.3)  # it is the motion
+
+    def test_without_keep_or_outside_the_block_nothing_is_held(self):
+        a, b = _textured(1), _textured(2)
+        with F.shared_flows() as cache:
+            F.flow_with_reliability(a, b)  # a direct warp from a keyframe: not asked to keep
+            F.flow_with_reliability(a, b)
+        assert cache.hits == 0 and len(cache._pairs) == 0
+        F.flow_with_reliability(a, b, keep=True)  # no block: no cache, no error
+
+    def test_the_cache_stays_within_its_bytes(self):
+        frames = [_textured(s) for s in range(6)]
+        one = 2 * frames[0].size * 2 * 4  # two (h, w, 2) float32 fields per pair
+        cache = F.FlowCache(max_bytes=2 * one)
+        for x, y in zip(frames, frames[1:]):
+            cache.put(x, y, F.FlowConfig(), *F._dis_both(x, y, F.FlowConfig(), keep=False))
+        assert cache._bytes <= 2 * one and len(cache._pairs) == 2
+        assert cache.get(frames[4], frames[5], F.FlowConfig()) is not None  # the newest stay
+        assert cache.get(frames[0], frames[1], F.FlowConfig()) is None
+
+
+class _CountingModel:
+    """Stands in for MemoModel in painter._generated: records how many frames each call paints."""
+
+    def __init__(self):
+        self.calls = []
+        self.memory = type("M", (), {"values": torch.zeros(4, 3)})()
+        self.device = torch.device("cpu")
+
+    def colorize(self, L, feature, guide):
+        self.calls.append(L.shape[0])
+        return torch.full((L.shape[0], 2, *L.shape[-2:]), 7.0)
+
+
+def _item(shot_guide: Guidance | None, scene: int = 0):
+    frame = type("Fr", (), {"index": 0})()
+    return painter._Item(frame, np.full((8, 12), 50, np.float32), scene, 0, False, False, shot_guide)
+
+
+def test_the_generator_paints_only_frames_whose_guess_is_kept():
+    moved = Guidance(np.full((8, 12, 2), -3.0, np.float32), np.ones((8, 12), np.float32))
+    batch = [_item(moved), _item(moved), _item(None), _item(moved)]
+    shares = [np.full((8, 12), 0.995, np.float32),                        # kept all but 0.5 %: skipped
+              np.where(np.arange(12) < 6, 1.0, 0.9)[None].repeat(8, 0).astype(np.float32),  # 10 % somewhere
+              None,                                                       # no keyframe reaches it
+              np.ones((8, 12), np.float32)]                               # a keyframe itself
+    analysis = type("A", (), {"frame_top1": []})()
+    model = _CountingModel()
+    ab, made = painter._generated(model, batch, shares, analysis, [torch.zeros(3)], torch.zeros(3), (8, 12), ColorizeConfig())
+    assert model.calls == [2] and made == 2
+    np.testing.assert_array_equal(ab[[0, 3]], -3.0)  # the moved colour stands in
+    np.testing.assert_array_equal(ab[[1, 2]], 7.0)
+    model = _CountingModel()
+    _, made = painter._generated(model, batch, shares, analysis, [torch.zeros(3)], torch.zeros(3), (8, 12),
+                                 ColorizeConfig(generator_floor=0.0))
+    assert model.calls == [4] and made == 4  # 0: always paint
+
+
+def test_a_bad_generator_floor_is_refused():
+    with pytest.raises(ValueError, match="generator_floor"):
+        ColorizeConfig(generator_floor=1.0)
+
+
+class TestChromaSize:
+    def test_the_chroma_planes_of_common_formats(self):
+        assert chroma_subsampling("yuv420p") == (2, 2)
+        assert chroma_subsampling("yuv422p10le") == (2, 1)
+        assert chroma_subsampling("yuv444p") == (1, 1) and chroma_subsampling("bgr0") == (1, 1)
+        assert chroma_shape((720, 1280), "yuv420p") == (360, 640)
+        assert chroma_shape((135, 241), "yuv420p") == (68, 121)  # odd sizes round up, as FFmpeg's planes
+        assert chroma_shape((720, 1280), "yuv422p10le") == (720, 640)
+
+    def test_a_painting_is_read_at_the_chroma_size_and_its_shape_judged_on_the_film(self, tmp_path):
+        colour, keys, _ = keyframed_film(tmp_path, (96, 64), (0,), n=2)
+        from memovid.color.levels import l_to_l8
+        from memovid.model.keyframes import Keyframe
+
+        film = lab.rgb8_to_film_lab(cv2.cvtColor(cv2.imread(str(keys / "frame_00000.png")), cv2.COLOR_BGR2RGB))
+        keyframe = Keyframe(0, l_to_l8(film[..., 0]), film[..., 1:], str(keys / "frame_00000.png"))
+        full = full_size_ab(keys / "frame_00000.png", keyframe, (64, 96))
+        half = full_size_ab(keys / "frame_00000.png", keyframe, (64, 96), (32, 96 // 2))
+        wide = full_size_ab(keys / "frame_00000.png", keyframe, (64, 96), (64, 48))  # 4:2:2: another aspect, allowed
+        assert full.shape == (64, 96, 2) and half.shape == (32, 48, 2) and wide.shape == (64, 48, 2)
+        np.testing.assert_allclose(half, cv2.resize(full, (48, 32), interpolation=cv2.INTER_AREA), atol=1e-4)
+
+
+def test_a_keyframed_film_in_h264_keeps_its_keyframes_colour(tmp_path):
+    """4:2:0 output: the keyframes' colour is moved at half size each way. What comes out on the
+    keyframes is as close to their painting as moving it at full size and letting the encoder halve
+    the chroma (the lossless full-size run, re-encoded to the same h264)."""
+    from memovid.video import transcode
+
+    colour, keys, gray = keyframed_film(tmp_path, (192, 128), (0, 12))
+    model = tmp_path / "m.memo"
+    run = CliRunner()
+    assert run.invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "64"]).exit_code == 0
+    args = ["colorize", str(gray), "-m", str(model), "--temporal", "off"]
+    for out, extra in (("c.mp4", []), ("full.mkv", ["--codec", "ffv1"])):
+        result = run.invoke(cli, [*args, "-o", str(tmp_path / out), *extra])
+        assert result.exit_code == 0, result.output
+    transcode(tmp_path / "full.mkv", tmp_path / "full.mp4")
+    half, full = _ab_error(tmp_path / "c.mp4", colour, {0, 12}), _ab_error(tmp_path / "full.mp4", colour, {0, 12})
+    assert half < 1.1 * full + 0.1, (half, full)
+    assert _ab_error(tmp_path / "full.mkv", colour, {0, 12}) < 0.2  # lossless 4:4:4 keeps the full size
+
+
+def test_a_gray_picture_takes_the_table_and_matches_the_full_conversion():
+    rng = np.random.default_rng(3)
+    gray = np.repeat(rng.integers(0, 256, (31, 47, 1), dtype=np.uint8), 3, 2)
+    np.testing.assert_allclose(lab.L_from_rgb8(gray), lab.rgb8_to_lab(gray)[..., 0], atol=1e-4)
+    tinted = gray.copy()
+    tinted[5, 7, 2] ^= 1  # one pixel off gray: the general path
+    np.testing.assert_allclose(lab.L_from_rgb8(tinted), lab.rgb8_to_lab(tinted)[..., 0], atol=1e-4)
+    assert lab._is_gray(gray) and not lab._is_gray(tinted)
+
+
+def test_L_and_ab_convert_as_the_stacked_picture():
+    rng = np.random.default_rng(4)
+    L = rng.uniform(0, 100, (29, 41)).astype(np.float32)
+    ab = rng.normal(0, 45, (29, 41, 2)).astype(np.float32)  # many out of gamut: clipped per channel
+    stacked = np.concatenate([L[..., None], ab], axis=2)
+    rgb = cv2.cvtColor(stacked, cv2.COLOR_Lab2RGB)
+    want = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(lab.lab_to_rgb8(stacked), want)
+    np.testing.assert_array_equal(lab.L_ab_to_rgb8(L, ab), want)
+    with pytest.raises(ValueError):
+        lab.L_ab_to_rgb8(L, ab[:-1])
