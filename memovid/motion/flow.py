@@ -85,19 +85,8 @@ def flow_with_reliability(
     """
     a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
     fwd, bwd = _dis_both(a_small, b_small, config, keep)  # (h, w, 2) each, working-size pixels
-    h, w = a_small.shape
-    back_at_target = warp(bwd, fwd)
-    fb_x, fb_y = cv2.split(fwd + back_at_target)
-    fb_err = cv2.magnitude(fb_x, fb_y)
-    motion = cv2.magnitude(cv2.magnitude(fwd[..., 0], fwd[..., 1]),
-                           cv2.magnitude(back_at_target[..., 0], back_at_target[..., 1]))
-    tol = np.float32(config.fb_px) + np.float32(config.fb_rel) * motion
-    photo = (a_small.astype(np.float32) - warp(b_small.astype(np.float32), fwd)) / np.float32(config.photo_sigma)
-    # One exponential for both terms: exp(-x/2) exp(-y/2) = exp(-(x + y)/2).
-    rel = cv2.exp(np.float32(-0.5) * (cv2.divide(fb_err, tol) ** 2 + photo * photo))
-    # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
-    rel *= _inside(fwd)
-    if (h, w) != a_L8.shape:
+    rel = _reliability(a_small, b_small, fwd, bwd, config)
+    if rel.shape != a_L8.shape:
         rel = cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
     return grow_flow(fwd, a_L8.shape, scale), np.clip(rel, 0.0, 1.0, out=rel)
 
@@ -195,6 +184,27 @@ def still_reliability(a_L8: np.ndarray, b_L8: np.ndarray, flow_ab: np.ndarray,
     still = np.exp(-0.5 * (np.linalg.norm(motion, axis=2) / config.fb_px) ** 2)
     rel = _photo_reliability(a_small, b_small.astype(np.float32), config) * still.astype(np.float32)
     return np.clip(cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+
+
+def _reliability(a: np.ndarray, b: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, config: FlowConfig) -> np.ndarray:
+    """(h, w) float32 reliability of the flow ``fwd`` from ``a`` to ``b`` (``bwd`` the flow back), all
+    at working size; see flow_with_reliability."""
+    back_at_target = warp(bwd, fwd)
+    # numpy's element-wise arithmetic throughout, not OpenCV's magnitude / exp: their vector paths
+    # (fused multiply-add, approximations) differ from their scalar ones in the last bits, and which
+    # pixels take which depends on the arrays' memory alignment: the same frames gave different
+    # reliabilities run to run, and training from them drifted apart.
+    fb = fwd + back_at_target
+    fb_err2 = fb[..., 0] ** 2 + fb[..., 1] ** 2
+    motion = np.sqrt(fwd[..., 0] ** 2 + fwd[..., 1] ** 2 + back_at_target[..., 0] ** 2 + back_at_target[..., 1] ** 2)
+    tol = np.float32(config.fb_px) + np.float32(config.fb_rel) * motion
+    photo = (a.astype(np.float32) - warp(b.astype(np.float32), fwd)) / np.float32(config.photo_sigma)
+    # One exponential for both terms: exp(-x/2) exp(-y/2) = exp(-(x + y)/2).
+    rel = np.float32(-0.5) * (fb_err2 / (tol * tol) + photo * photo)
+    np.exp(rel, out=rel)
+    # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
+    rel *= _inside(fwd)
+    return rel
 
 
 def _photo_reliability(a: np.ndarray, b_on_a: np.ndarray, config: FlowConfig) -> np.ndarray:
