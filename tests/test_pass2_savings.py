@@ -2,6 +2,8 @@
 guess would be thrown away, keyframe colour moved at the output's chroma size, gray frames' L by table.
 Each saving must leave the answer what it was (or within the stated bound)."""
 
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -169,3 +171,75 @@ def test_L_and_ab_convert_as_the_stacked_picture():
     np.testing.assert_array_equal(lab.L_ab_to_rgb8(L, ab), want)
     with pytest.raises(ValueError):
         lab.L_ab_to_rgb8(L, ab[:-1])
+
+
+class TestBehind:
+    def test_items_are_finished_in_order_and_all_before_the_block_ends(self):
+        from memovid.video.prefetch import behind
+
+        done = []
+        with behind(lambda x: (time.sleep(0.002), done.append(x)), 2) as back:
+            for i in range(20):
+                back.submit(i)
+        assert done == list(range(20))
+
+    def test_an_error_in_the_worker_reaches_the_submitter(self):
+        from memovid.video.prefetch import behind
+
+        def finish(x):
+            if x == 3:
+                raise ValueError("encoder broke at 3")
+
+        with pytest.raises(ValueError, match="broke at 3"):
+            with behind(finish, 2) as back:
+                for i in range(50):
+                    back.submit(i)
+                    time.sleep(0.001)
+
+    def test_an_error_in_the_block_stops_the_worker_before_it_propagates(self):
+        import threading
+
+        from memovid.video.prefetch import behind
+
+        started = threading.Event()
+        done = []
+
+        def finish(x):
+            started.set()
+            time.sleep(0.01)
+            done.append(x)
+
+        with pytest.raises(KeyboardInterrupt):
+            with behind(finish, 4, "t-behind") as back:
+                for i in range(4):
+                    back.submit(i)
+                started.wait(1)
+                raise KeyboardInterrupt
+        seen = len(done)
+        time.sleep(0.05)
+        assert len(done) == seen < 4  # nothing more is finished once the block has left
+        assert not any(t.name == "t-behind" for t in threading.enumerate())
+
+
+def test_colorize_interrupted_while_finishing_leaves_no_output(tmp_path, monkeypatch):
+    """The encoder fails in the write-behind thread: one clear error, no file at the output path."""
+    from memovid.errors import RunError
+    from memovid.paint.colorize import colorize
+    from memovid.video import encode
+
+    colour, keys, gray = keyframed_film(tmp_path, (96, 64), (0, 12))
+    model = tmp_path / "m.memo"
+    assert CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "64"]).exit_code == 0
+    real, calls = encode.VideoWriter.write, []
+
+    def write(self, frame):
+        calls.append(frame.index)
+        if len(calls) == 5:
+            raise RunError("disk full (test)")
+        return real(self, frame)
+
+    monkeypatch.setattr(encode.VideoWriter, "write", write)
+    out = tmp_path / "c.mp4"
+    with pytest.raises(RunError, match="disk full"):
+        colorize(gray, model, out)
+    assert not out.exists() and not any("memovid-tmp" in p.name for p in tmp_path.iterdir())  # temp removed too

@@ -53,6 +53,7 @@ def _feature_table(model, analysis: Analysis):
     return [values[c.slot] if c is not None else fallback for c in analysis.choices], fallback
 
 
+BEHIND = 4  # frames the full-size finishing and encode may lag pass 2's model work (each ~10 MB at 720p)
 MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
 HELD_BYTES = 512 << 20  # ... and at most this much of held full-size frames (fewer frames at 4K)
 
@@ -66,6 +67,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     from memovid.temporal import make_smoother
     from memovid.paint.upsample import UPSAMPLERS
     from memovid.video import open_writer, read_frames
+    from memovid.video.prefetch import behind
 
     upsample = UPSAMPLERS[config.upsample]
     smoother = make_smoother(temporal)
@@ -75,8 +77,28 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
     done = generated = 0
     frames = timed("decode, pass 2", read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace))
-    # The keyframe chains and the smoother estimate each pair of consecutive frames once between them.
-    with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer:
+
+    def finish(job) -> None:
+        """Full size, in the write-behind thread: upsample onto the film's own luminance, keep the moved
+        full-size colour, dim in fades, to RGB, encode."""
+        item, smooth, share = job
+        with stage("colour conversion"):
+            L_full = L_from_rgb8(item.frame.image)                     # (H, W) in [0, 100]
+        with stage("upsampling"):
+            ab_full = upsample(smooth, item.L_small, L_full)
+        with stage("trust"):
+            ab_full = _trust_full_size(ab_full, item.guide, share)
+            ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
+        with stage("colour conversion"):
+            rgb = L_ab_to_rgb8(L_full, ab_full)
+        with stage("encode"):
+            writer.write(item.frame.with_image(rgb))
+
+    # The keyframe chains and the smoother estimate each pair of consecutive frames once between them;
+    # the full-size finishing and the encoder run in a thread of their own, a few frames behind
+    # (BEHIND): mostly OpenCV, numpy and libx264, which let go of the GIL, so the second core works.
+    with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
+            behind(finish, BEHIND, "memovid-finish") as back:
         located = _located(frames, analysis, shape, input)
         for batch in batches(_guided(located, analysis, shape, config, encode.resolved_pix_fmt), config.batch_size):
             with stage("trust"):
@@ -91,17 +113,8 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                 with stage("temporal smoothing"):
                     smooth = smoother.process(item.L_small, painted, shot_start=item.shot_start,
                                               in_transition=item.in_transition)
-                with stage("colour conversion"):
-                    L_full = L_from_rgb8(item.frame.image)                     # (H, W) in [0, 100]
-                with stage("upsampling"):
-                    ab_full = upsample(smooth, item.L_small, L_full)
-                with stage("trust"):
-                    ab_full = _trust_full_size(ab_full, item.guide, share)
-                    ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
-                with stage("colour conversion"):
-                    rgb = L_ab_to_rgb8(L_full, ab_full)
-                with stage("encode"):
-                    writer.write(item.frame.with_image(rgb))
+                with stage("finishing (queue full)"):
+                    back.submit((item, smooth, share))
             done += len(batch)
             progress("colorizing", done, total)
     if generated < done:

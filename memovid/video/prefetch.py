@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterable, Iterator, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -78,3 +79,76 @@ def _prefetch(source: Iterator[T], depth: int) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
+
+
+class Behind:
+    """The handle ``behind`` yields: ``submit(item)`` queues one item for the worker."""
+
+    def __init__(self, finish: Callable[[T], None], depth: int, name: str) -> None:
+        self._items: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._finish = finish
+        self._worker = threading.Thread(target=self._work, name=name, daemon=True)
+        self._worker.start()
+
+    def submit(self, item: T) -> None:
+        """Queue ``item`` (waits while ``depth`` items are queued); raises the worker's error, if any."""
+        while True:
+            self._raise()
+            try:
+                self._items.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                continue
+
+    def _work(self) -> None:
+        while True:
+            try:
+                item = self._items.get(timeout=_POLL)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return
+                continue
+            if item is _DONE or self._stop.is_set():
+                return
+            try:
+                self._finish(item)
+            except BaseException as error:  # noqa: BLE001 - handed to the submitter, raised there
+                self._error = error
+                return
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _drain(self) -> None:
+        """Everything queued is finished; the worker's error, if any, is raised."""
+        while self._worker.is_alive():
+            try:
+                self._items.put(_DONE, timeout=_POLL)
+                break
+            except queue.Full:
+                continue
+        self._worker.join()
+        self._raise()
+
+    def _abort(self) -> None:
+        self._stop.set()
+        self._worker.join()
+
+
+@contextmanager
+def behind(finish: Callable[[T], None], depth: int, name: str = "memovid-behind") -> Iterator[Behind]:
+    """A worker thread that runs ``finish`` on each submitted item, in order: ``submit`` waits while
+    ``depth`` items are queued; leaving the block waits for all of them and raises an error ``finish``
+    raised (so does the next ``submit``); an error in the block drops what is queued and joins the
+    worker first, so the caller's cleanup (a writer discarding its file) runs after it has stopped."""
+    handle = Behind(finish, depth, name)
+    try:
+        yield handle
+    except BaseException:
+        handle._abort()
+        raise
+    handle._drain()
