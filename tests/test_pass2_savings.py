@@ -46,6 +46,17 @@ class TestSharedFlows:
             np.testing.assert_array_equal(got[1], want[1])
         assert float(plain_ab[0][..., 0][:, 10:-10].mean()) == pytest.approx(3.0, abs=0.3)  # it is the motion
 
+    def test_the_last_user_takes_the_pair_out(self):
+        a, b, c = _textured(7), _shifted(_textured(7), 1), _shifted(_textured(7), 2)
+        with F.shared_flows() as cache:
+            F.flow_with_reliability(b, a, keep=True)   # the chain from the keyframe before
+            F.flow_with_reliability(a, b, keep=True)   # the chain from the keyframe after
+            last = F.flow_with_reliability(b, a, last=True)  # the smoother
+            assert len(cache._pairs) == 0 and cache._bytes == 0 and cache.hits == 2
+            F.flow_with_reliability(c, b, last=True)   # no chain kept it: computed, not stored
+            assert len(cache._pairs) == 0
+        np.testing.assert_array_equal(last[1], F.flow_with_reliability(b, a)[1])
+
     def test_without_keep_or_outside_the_block_nothing_is_held(self):
         a, b = _textured(1), _textured(2)
         with F.shared_flows() as cache:

@@ -72,7 +72,8 @@ def flow(a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig()) 
 
 @staged("flow")
 def flow_with_reliability(
-    a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig(), *, keep: bool = False
+    a_L8: np.ndarray, b_L8: np.ndarray, config: FlowConfig = FlowConfig(), *, keep: bool = False,
+    last: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flow from ``a`` to ``b`` (as ``flow``) and its reliability, both on ``a``'s grid.
 
@@ -82,9 +83,11 @@ def flow_with_reliability(
     occlusions, disocclusions, frame borders the motion uncovers, and where fast motion defeats DIS.
     keep: inside ``shared_flows``, keep this pair's two DIS fields for the next stage that asks for
     the pair either way round (consecutive frames: the keyframe chains and the temporal smoother).
+    last: this stage is the pair's last user (the smoother, after both chains): a kept pair is taken
+    from the cache and dropped, and a pair not kept is not stored.
     """
     a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
-    fwd, bwd = _dis_both(a_small, b_small, config, keep)  # (h, w, 2) each, working-size pixels
+    fwd, bwd = _dis_both(a_small, b_small, config, keep, last)  # (h, w, 2) each, working-size pixels
     rel = _reliability(a_small, b_small, fwd, bwd, config)
     if rel.shape != a_L8.shape:
         rel = cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -110,13 +113,16 @@ class FlowCache:
     def key(a: np.ndarray, b: np.ndarray, config: FlowConfig) -> tuple:
         return (_digest(a), _digest(b), a.shape, config.preset)
 
-    def get(self, a: np.ndarray, b: np.ndarray, config: FlowConfig) -> tuple[np.ndarray, np.ndarray] | None:
-        """(DIS(a, b), DIS(b, a)) when either order was kept, else None."""
+    def get(self, a: np.ndarray, b: np.ndarray, config: FlowConfig, drop: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+        """(DIS(a, b), DIS(b, a)) when either order was kept, else None; ``drop``: and forget it."""
         key = self.key(a, b, config)
+        swapped = (key[1], key[0], *key[2:])
         pair = self._pairs.get(key)
-        if pair is None:
-            swapped = self._pairs.get((key[1], key[0], *key[2:]))
-            pair = None if swapped is None else (swapped[1], swapped[0])
+        if pair is None and swapped in self._pairs:
+            key, pair = swapped, self._pairs[swapped][::-1]
+        if pair is not None and drop:
+            del self._pairs[key]
+            self._bytes -= pair[0].nbytes + pair[1].nbytes
         if pair is None:
             self.misses += 1
         else:
@@ -135,7 +141,9 @@ class FlowCache:
 
 
 _shared: ContextVar[FlowCache | None] = ContextVar("memovid_flow_cache", default=None)
-SHARED_BYTES = 128 << 20  # ~220 pairs at the 256 px working size: more than a keyframe gap (painter.MAX_HELD)
+# A backstop: pairs leave when their last user (the smoother) takes them, so what stays is about one
+# keyframe gap of pairs (13 frames: 8 MB at the 256 px working size); 80 pairs at 256 px.
+SHARED_BYTES = 48 << 20
 
 
 @contextmanager
@@ -149,13 +157,14 @@ def shared_flows(max_bytes: int = SHARED_BYTES) -> Iterator[FlowCache]:
         _shared.reset(token)
 
 
-def _dis_both(a: np.ndarray, b: np.ndarray, config: FlowConfig, keep: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(DIS(a, b), DIS(b, a)), from the shared cache when a stage kept them."""
-    cache = _shared.get() if keep else None
-    pair = None if cache is None else cache.get(a, b, config)
+def _dis_both(a: np.ndarray, b: np.ndarray, config: FlowConfig, keep: bool,
+              last: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(DIS(a, b), DIS(b, a)), from the shared cache when a stage kept them (see flow_with_reliability)."""
+    cache = _shared.get() if keep or last else None
+    pair = None if cache is None else cache.get(a, b, config, drop=last)
     if pair is None:
         pair = _dis(a, b, config), _dis(b, a, config)
-        if cache is not None:
+        if cache is not None and not last:
             cache.put(a, b, config, *pair)
     return pair
 

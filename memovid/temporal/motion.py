@@ -32,7 +32,7 @@ class FlowSmoother(Smoother):
             den = np.zeros(L.shape, np.float32)
             best = np.zeros(L.shape, np.float32)
             for prev_L8, prev_out in self._history:
-                f, reliability = flow_with_reliability(L8, prev_L8, self.config.flow, keep=True)
+                f, reliability = flow_with_reliability(L8, prev_L8, self.config.flow, last=True)  # after the keyframe chains
                 carried = warp(prev_out, f)  # (H, W, 2) previous output on this frame's grid
                 c = reliability * chroma_agreement(carried, ab, self.config.chroma_tol)
                 num += c[..., None] * carried
