@@ -62,8 +62,7 @@ class Guidance(NamedTuple):
 
     ab: (h, w, 2) float32 Lab units at the keyframes' (working) size.
     weight: (h, w) in [0, 1], the generator's guidance input: flow reliability x distance decay.
-    full_ab: (H, W, 2) float32 at the size the keyframes carry their full-size ab (the film's, or its
-        chroma planes'), else None.
+    full_ab: (H, W, 2) float32 at full size when the keyframes carry their full-size ab, else None.
     reliability: (h, w) in [0, 1], the flow's reliability alone: how far the moved colour can be kept
         as it is (on the keyframe itself 1). None means the same as weight.
     """

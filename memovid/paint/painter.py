@@ -100,7 +100,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
             behind(finish, BEHIND, "memovid-finish") as back:
         located = _located(frames, analysis, shape, input)
-        for batch in batches(_guided(located, analysis, shape, config, encode.resolved_pix_fmt), config.batch_size):
+        for batch in batches(_guided(located, analysis, shape, config), config.batch_size):
             with stage("trust"):
                 shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
             ab, made = _generated(model, batch, shares, analysis, scene_features, fallback, shape, config)
@@ -185,12 +185,8 @@ def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input
 
 
 def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
-            config: ColorizeConfig, pix_fmt: str) -> Iterator[_Item]:
+            config: ColorizeConfig) -> Iterator[_Item]:
     """Attaches each frame's keyframe guidance, shot by shot, in display order.
-
-    The keyframes' full-size colour is moved at the chroma size of the output's ``pix_fmt`` (half
-    each way for 4:2:0): finer colour would be averaged away by the encoder, and the warps and blends
-    of every keyframe at full size were a sixth of colorize's time at 720p.
 
     Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
     frames back until the shot's next keyframe; a shot whose keyframes are further apart than
@@ -200,15 +196,12 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     from itertools import chain, groupby
 
     from memovid.color.levels import l_to_l8
-    from memovid.video.depth import chroma_shape
 
     for shot, group in groupby(items, key=lambda item: item.shot):
         first = next(group)
         group = chain([first], group)
         with stage("guide"):
-            full_shape = first.frame.image.shape[:2]
-            guide = (_shot_guide(analysis, shot, shape, full_shape, chroma_shape(full_shape, pix_fmt))
-                     if config.guidance else None)
+            guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
         elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
@@ -255,25 +248,19 @@ def _trust_guide(painted: np.ndarray, guide, share: np.ndarray | None) -> np.nda
 
 
 def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
-    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide;
-    moved at the output's chroma size, see _guided): the upsampled guess keeps only what the
-    keyframes do not vouch for."""
+    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide):
+    the upsampled guess keeps only what the keyframes do not vouch for."""
     if guide is None or guide.full_ab is None:
         return ab_full
     h, w = ab_full.shape[:2]
     share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)
     share = cv2.merge((share, share))  # (H, W, 2): numpy's broadcasts over a last axis of 2 are slow
-    moved = guide.full_ab
-    if moved.shape[:2] != (h, w):  # bicubic: on a keyframe's sharp colour edges, 3 % from moving it
-        moved = cv2.resize(moved, (w, h), interpolation=cv2.INTER_CUBIC)  # at full size, bilinear 15 %
-    return share * moved + (1.0 - share) * ab_full
+    return share * guide.full_ab + (1.0 - share) * ab_full
 
 
-def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int],
-                colour_shape: tuple[int, int]):
-    """The shot's keyframes at working size, with their full-size colour (at ``colour_shape``, the
-    output's chroma planes, for a film of ``full_shape``) where it can be read (read here, one shot at
-    a time, so that memory holds one shot's keyframes at that size)."""
+def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
+    """The shot's keyframes at working size, with their full-size colour where it can be read (read
+    here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
     from memovid.motion.guide import KeyframeGuide
     from memovid.paint.paintings import full_size_ab
 
@@ -283,7 +270,7 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
         if span.start <= number < span.end:
             path = analysis.full_size.get(number)
             guide.add_keyframe(number, *at_size(keyframe, shape),
-                               None if path is None else full_size_ab(path, keyframe, full_shape, colour_shape))
+                               None if path is None else full_size_ab(path, keyframe, full_shape))
     return guide
 
 

@@ -54,11 +54,9 @@ def missing_paintings(keyframes: dict[int, Keyframe], found: dict[int, Path]) ->
     return [k.source for n, k in sorted(keyframes.items()) if n not in found and _recorded_image(k) is not None]
 
 
-def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int],
-                 size: tuple[int, int] | None = None) -> np.ndarray | None:
-    """The ab of a keyframe's full-size image on the film's (H, W) grid ``shape``, or on ``size`` (h, w)
-    when given (the output's chroma planes), or None (with a warning) when the image is not the
-    keyframe's picture or not the film's shape."""
+def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.ndarray | None:
+    """The ab (H, W, 2) of a keyframe's full-size image on the film's (H, W) grid, or None (with a
+    warning) when the image is not the keyframe's picture or not the film's shape."""
     import cv2
 
     from memovid.color.lab import rgb8_to_film_lab
@@ -77,8 +75,4 @@ def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int],
                   path, keyframe.frame)
         return None
     ab = lab[..., 1:]
-    size = size or shape
-    if (h, w) == size:
-        return ab
-    shrink = h * w > size[0] * size[1]  # e.g. to the chroma planes: average, do not skip pixels
-    return cv2.resize(ab, (size[1], size[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return ab if (h, w) == shape else cv2.resize(ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)

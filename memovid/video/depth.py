@@ -44,12 +44,6 @@ def chroma_subsampling(pix_fmt: str) -> tuple[int, int]:
     return (1, 1) if not chroma else (2 // chroma[0].width, 2 // chroma[0].height)
 
 
-def chroma_shape(shape: tuple[int, int], pix_fmt: str) -> tuple[int, int]:
-    """(h, w) of the chroma planes that ``pix_fmt`` stores for pictures of (H, W) ``shape``."""
-    sx, sy = chroma_subsampling(pix_fmt)
-    return -(-shape[0] // sy), -(-shape[1] // sx)
-
-
 def weights(colorspace: int | None) -> tuple[float, float]:
     """(Kr, Kb) of the colour matrix ``colorspace`` (AVColorSpace), BT.601's for unknown ones."""
     return _WEIGHTS.get(colorspace, _WEIGHTS[BT601])
