@@ -5,7 +5,8 @@ the shot has keyframes, their motion-warped ab (memovid.motion.guide); the keyfr
 kept over its guess by a trust curve (memovid.paint.trust), shots without keyframes take part of
 theirs from a palette (memovid.paint.palette), chroma is held steady within each shot
 (memovid.temporal), upsampled edge-aware onto the ORIGINAL full-resolution luminance and dimmed in
-fades. Decoding runs in a background thread (bounded queue) while the model works in batches.
+fades. Decoding runs in a background thread (bounded queue) while the model works in batches, and
+the full-size finishing and the encoder in another, a few frames behind (memovid.video.prefetch).
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
 
 def _generated(model, batch: list, shares: list, analysis: Analysis, scene_features: list, fallback,
                shape: tuple[int, int], config: ColorizeConfig) -> tuple[np.ndarray, int]:
-    """((B, h, w, 2) ab, Lab units; how many frames the generator painted): the generator's guess for each frame of ``batch``, except where the
-    trust shares (None: no guide) keep the keyframes' moved colour over the whole frame, all but
+    """((B, h, w, 2) ab, Lab units; how many frames the generator painted): the generator's guess for
+    each frame of ``batch``, except where the trust shares (None: no guide) keep the keyframes' moved colour over the whole frame, all but
     ``config.generator_floor`` of it: there the guess would be thrown away, so it is not made and the
     moved colour stands in (on a shot keyframed every 13 frames, every frame; see ColorizeConfig)."""
     import torch
