@@ -7,7 +7,8 @@ flow, trust, palettes, smoothing, upsampling. Then, in this one process:
 
   transcode   memovid.video.transcode of the gray clip (PyAV decode + libx264 encode)
   colorize    default settings, stages timed by memovid.timing (exclusive wall time on the main
-              thread; decoding runs in a prefetch thread and shows as the time spent waiting for it)
+              thread; decoding runs in a prefetch thread and the full-size finishing and encode in a
+              write-behind thread: each shows as the time spent waiting for it)
 
 and, apart: the peak resident memory of ``memovid colorize`` on the same clip (a child process, so
 that training's memory is not counted), and training steps/s at batch 4 on 256 px crops (the

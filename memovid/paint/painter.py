@@ -81,19 +81,13 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
 
     def finish(job) -> None:
         """Full size, in the write-behind thread: upsample onto the film's own luminance, keep the moved
-        full-size colour, dim in fades, to RGB, encode."""
+        full-size colour, dim in fades, to RGB, encode. (memovid.timing times the main thread only:
+        this shows there as "finishing (queue full)", the time pass 2 waits for it.)"""
         item, smooth, share = job
-        with stage("colour conversion"):
-            L_full = L_from_rgb8(item.frame.image)                     # (H, W) in [0, 100]
-        with stage("upsampling"):
-            ab_full = upsample(smooth, item.L_small, L_full)
-        with stage("trust"):
-            ab_full = _trust_full_size(ab_full, item.guide, share)
-            ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
-        with stage("colour conversion"):
-            rgb = L_ab_to_rgb8(L_full, ab_full)
-        with stage("encode"):
-            writer.write(item.frame.with_image(rgb))
+        L_full = L_from_rgb8(item.frame.image)                     # (H, W) in [0, 100]
+        ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide, share)
+        ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
+        writer.write(item.frame.with_image(L_ab_to_rgb8(L_full, ab_full)))
 
     # The keyframe chains and the smoother estimate each pair of consecutive frames once between them;
     # the full-size finishing and the encoder run in a thread of their own, a few frames behind
@@ -127,9 +121,9 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
 def _generated(model, batch: list, shares: list, analysis: Analysis, scene_features: list, fallback,
                shape: tuple[int, int], config: ColorizeConfig) -> tuple[np.ndarray, int]:
     """((B, h, w, 2) ab, Lab units; how many frames the generator painted): the generator's guess for
-    each frame of ``batch``, except where the trust shares (None: no guide) keep the keyframes' moved colour over the whole frame, all but
-    ``config.generator_floor`` of it: there the guess would be thrown away, so it is not made and the
-    moved colour stands in (on a shot keyframed every 13 frames, every frame; see ColorizeConfig)."""
+    each frame of ``batch``, except where the trust shares (None: no guide) keep the keyframes' moved
+    colour over the whole frame, all but ``config.generator_floor`` of it: there the guess would be
+    thrown away, so it is not made and the moved colour stands in (see ColorizeConfig)."""
     import torch
 
     from memovid.model.inputs import guide_tensor
