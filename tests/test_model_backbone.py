@@ -63,6 +63,24 @@ def test_backbone_is_frozen_and_keeps_imagenet_statistics():
     assert features.pooled.shape == (2, 1280)
 
 
+def test_backbone_runs_channels_last_and_gives_the_same_features():
+    """freeze() puts the convolutions' weights in channels-last order (oneDNN's own layout, faster on
+    CPU); the features equal those of the usual layout and come back in it for the generator."""
+    import copy
+
+    net = bb.build()
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    plain = copy.deepcopy(net).to(memory_format=torch.contiguous_format)
+    plain.normalise = lambda L: bb.Backbone.normalise(plain, L).contiguous()
+    L = torch.rand(2, 1, 64, 96) * 100
+    with torch.no_grad():
+        fast, usual = net(L), plain(L)
+    assert all(m.is_contiguous() for m in fast.maps)
+    for a, b in zip(fast.maps + [fast.pooled], usual.maps + [usual.pooled]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
 def test_pretrained_features_tell_pictures_apart_better_than_random():
     """Two crops of one picture are nearer each other than either is to another picture under the
     ImageNet features; under random weights pooled features all point one way (cosine ~1)."""

