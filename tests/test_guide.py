@@ -268,3 +268,63 @@ class TestFullSize:
         L8, ab, full = self.frame(12)
         with pytest.raises(InputError, match="share a size"):
             guide.add_keyframe(12, L8, ab, full[:-2])
+
+    def test_each_keyframe_is_moved_once_at_full_size(self, monkeypatch):
+        """Between two keyframes a frame has six candidates (each keyframe carried, moved straight and
+        in place): the full-size colour is resampled once per keyframe, not once per candidate."""
+        import memovid.motion.guide as G
+
+        full_size_warps = []
+        real_warp = G.warp
+
+        def counting_warp(image, field):
+            if image.shape[:2] == (H, W):
+                full_size_warps.append(image.shape)
+            return real_warp(image, field)
+
+        monkeypatch.setattr(G, "warp", counting_warp)
+        per_frame = {}
+        for t, g in self.guide(0, 12).guide_shot((t, self.frame(t)[0]) for t in range(13)):
+            per_frame[t] = len(full_size_warps)  # the frame is blended just before it is given
+            full_size_warps.clear()
+            if t in (3, 6, 9):
+                truth = self.frame(t)[2]
+                upsampled = cv2.resize(g.ab, (W, H), interpolation=cv2.INTER_LINEAR)
+                assert np.abs(g.full_ab - truth)[INNER].mean() < 0.6 * np.abs(upsampled - truth)[INNER].mean(), t
+        assert per_frame[0] == per_frame[12] == 0  # the keyframes themselves
+        assert all(1 <= per_frame[t] <= 2 for t in range(1, 12)), per_frame
+
+    def test_the_exact_blend_moves_every_candidate_and_stays_close(self, monkeypatch):
+        """full_size "candidate" moves each candidate (four of six here move); "keyframe" gives nearly
+        the same colour on this pan, where all candidates are trusted."""
+        import memovid.motion.guide as G
+
+        counts = []
+        real_warp = G.warp
+        monkeypatch.setattr(G, "warp", lambda image, field: (counts.append(image.shape[:2] == (H, W)), real_warp(image, field))[1])
+        exact = KeyframeGuide(GuideConfig(full_size="candidate"))
+        for k in (0, 12):
+            exact.add_keyframe(k, *self.frame(k))
+        per_frame = {}
+        for t, g in exact.guide_shot((t, self.frame(t)[0]) for t in range(13)):
+            per_frame[t], full = sum(counts), g.full_ab
+            counts.clear()
+            if t == 6:
+                break
+        assert per_frame[6] == 4  # carried from 0, carried back from 12, each moved straight
+        fast = dict(self.guide(0, 12).guide_shot((t, self.frame(t)[0]) for t in range(13)))[6].full_ab
+        assert np.abs(full - fast)[INNER].mean() < 0.5, np.abs(full - fast)[INNER].mean()
+        with pytest.raises(InputError, match="full_size"):
+            GuideConfig(full_size="pixel")
+
+    def test_the_heaviest_candidate_of_a_keyframe_gives_its_field(self):
+        from memovid.motion.guide import _Candidate, _heaviest_field
+
+        moved = np.full((4, 6, 2), 3.0, np.float32)
+        heavy = np.where(np.arange(6) < 3, 0.9, 0.1)[None].repeat(4, 0).astype(np.float32)
+        group = [(_Candidate(0, moved, heavy, 5.0, 1.0), heavy),
+                 (_Candidate(0, None, 1 - heavy, 5.0, 1.0), 1 - heavy)]  # in place wins on the right
+        field = _heaviest_field(group)
+        np.testing.assert_array_equal(field[:, :3], 3.0)
+        np.testing.assert_array_equal(field[:, 3:], 0.0)
+        assert _heaviest_field(group[1:]) is None  # in place everywhere: nothing to resample

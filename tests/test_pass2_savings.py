@@ -95,8 +95,8 @@ def _item(shot_guide: Guidance | None, scene: int = 0):
 def test_the_generator_paints_only_frames_whose_guess_is_kept():
     moved = Guidance(np.full((8, 12, 2), -3.0, np.float32), np.ones((8, 12), np.float32))
     batch = [_item(moved), _item(moved), _item(None), _item(moved)]
-    shares = [np.full((8, 12), 0.995, np.float32),                        # kept all but 0.5 %: skipped
-              np.where(np.arange(12) < 6, 1.0, 0.9)[None].repeat(8, 0).astype(np.float32),  # 10 % somewhere
+    shares = [np.full((8, 12), 0.95, np.float32),                         # the guess at 5 %: skipped
+              np.where(np.arange(12) < 6, 1.0, 0.8)[None].repeat(8, 0).astype(np.float32),  # 20 % somewhere
               None,                                                       # no keyframe reaches it
               np.ones((8, 12), np.float32)]                               # a keyframe itself
     analysis = type("A", (), {"frame_top1": []})()

@@ -39,6 +39,9 @@ from memovid.motion.flow import FlowConfig, flow_with_reliability, grow_flow, st
 from memovid.model.inputs import resize_to
 
 
+FULL_SIZE_BLENDS = ("keyframe", "candidate")  # see GuideConfig.full_size
+
+
 @dataclass(frozen=True)
 class GuideConfig:
     """Defaults for keyframe guidance (one place).
@@ -47,14 +50,21 @@ class GuideConfig:
         distance (in frames) to the keyframe it comes from: far keyframes say less about this frame.
     flow: flow estimation settings; keyframes and targets are at the generator's working size, so the
         flow's own working size is usually the full input.
+    full_size: how full-size keyframe colour is moved. "keyframe": once per keyframe, along the
+        field of whichever of its candidates weighs most at each pixel (see ``_full_size``);
+        "candidate": once per candidate, the working-size blend exactly. Measured on the 720p profile
+        clip the guide took 32 vs 50 ms a frame; CIEDE2000 on tupi every 13 frames 2.253 vs 2.247.
     """
 
     decay_frames: float = 30.0
     flow: FlowConfig = FlowConfig()
+    full_size: str = "keyframe"
 
     def __post_init__(self) -> None:
         if self.decay_frames <= 0:
             raise InputError(f"decay_frames must be > 0, got {self.decay_frames}")
+        if self.full_size not in FULL_SIZE_BLENDS:
+            raise InputError(f"full_size must be one of {', '.join(FULL_SIZE_BLENDS)}, got {self.full_size!r}")
 
 
 class Guidance(NamedTuple):
@@ -249,24 +259,56 @@ class KeyframeGuide:
 
     def _combine(self, candidates: list[_Candidate]) -> Guidance:
         """Resamples each keyframe once along its field and blends them (see ``blend``); the full-size
-        ab, when the keyframes have it, goes the same way along the fields and weights scaled up."""
+        ab, when the keyframes have it, goes the same way (see ``_full_size``)."""
         warped = [(_moved(self._frames[c.key][1], c.field), c.reliability, c.distance, c.decay) for c in candidates]
         weights = _weights(warped)
         ab, weight, reliability = blend(warped, weights)
-        if self._full_shape is None:
-            return Guidance(ab, weight, None, reliability)
+        full = None if self._full_shape is None else self._full_size(candidates, weights)
+        return Guidance(ab, weight, full, reliability)
+
+    def _full_size(self, candidates: list[_Candidate], weights: list[np.ndarray]) -> np.ndarray:
+        """The full-size ab blend. With ``full_size`` "keyframe" (the default) each keyframe is moved
+        ONCE, along the field of whichever of its candidates weighs most at each pixel (the carried
+        one, the direct one, or in place), with the candidates' summed weight: where a keyframe's
+        candidates are all trusted they point at the same colour, and the remap per keyframe instead
+        of per candidate was the biggest share of the guide's time at 720p. Across keyframes the
+        blend is kept as it is (it is the cross-fade from one keyframe to the next). "candidate":
+        each candidate moved along its own field, the working-size blend exactly."""
+        per_keyframe = self.config.full_size == "keyframe"
         size = self._full_shape
+        groups: dict[int, list[tuple[_Candidate, np.ndarray]]] = {}
+        for i, (c, w) in enumerate(zip(candidates, weights)):
+            groups.setdefault(c.key if per_keyframe else i, []).append((c, w))
         num = np.zeros((*size, 2), np.float32)
         den = np.zeros(size, np.float32)
-        for c, w in zip(candidates, weights):  # full-size (H, W, 2) sums in OpenCV: numpy's broadcasts over 2 are slow
-            _, small_ab, full = self._frames[c.key]
+        for group in groups.values():  # full-size (H, W, 2) sums in OpenCV: numpy's broadcasts over 2 are slow
+            _, small_ab, full = self._frames[group[0][0].key]
             full = full if full is not None else resize_to(small_ab, size)
-            w = resize_to(w, size)
-            if c.field is not None:
-                full = warp(full, grow_flow(c.field, size, (size[1] / c.field.shape[1], size[0] / c.field.shape[0])))
+            field = _heaviest_field(group)
+            if field is not None:
+                full = warp(full, grow_flow(field, size, (size[1] / field.shape[1], size[0] / field.shape[0])))
+            w = resize_to(sum(w for _, w in group), size)
             cv2.accumulateProduct(full, cv2.merge((w, w)), num)
             den += w
-        return Guidance(ab, weight, cv2.divide(num, cv2.merge((den, den))), reliability)
+        return cv2.divide(num, cv2.merge((den, den)))
+
+
+def _heaviest_field(group: list[tuple[_Candidate, np.ndarray]]) -> np.ndarray | None:
+    """Per pixel, the field of the candidate with the largest weight (in place: zero); None when the
+    keyframe is taken in place everywhere."""
+    field, best = None, None
+    for c, w in group:
+        if best is None:
+            field, best = c.field, w
+            continue
+        wins = w > best
+        if not wins.any():
+            continue
+        if field is None:
+            field = np.zeros((*w.shape, 2), np.float32)
+        field = np.where(wins[..., None], 0.0 if c.field is None else c.field, field).astype(np.float32, copy=False)
+        best = np.maximum(best, w)
+    return field
 
 
 class _Chain:

@@ -196,7 +196,7 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
         first = next(group)
         group = chain([first], group)
         with stage("guide"):
-            guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2]) if config.guidance else None
+            guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2], config) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
         elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
@@ -253,13 +253,14 @@ def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np
     return share * guide.full_ab + (1.0 - share) * ab_full
 
 
-def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int]):
+def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int],
+                config: ColorizeConfig):
     """The shot's keyframes at working size, with their full-size colour where it can be read (read
     here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
-    from memovid.motion.guide import KeyframeGuide
+    from memovid.motion.guide import GuideConfig, KeyframeGuide
     from memovid.paint.paintings import full_size_ab
 
-    guide = KeyframeGuide()
+    guide = KeyframeGuide(GuideConfig(full_size=config.full_size_blend))
     span = analysis.table.shots[shot]
     for number, keyframe in analysis.keyframes.items():
         if span.start <= number < span.end:
