@@ -6,7 +6,8 @@ import pytest
 
 from memovid.errors import InputError
 from memovid.color.levels import l_to_l8
-from memovid.motion.flow import FlowConfig, flow, flow_with_reliability, still_reliability, warp, working_size
+from memovid.motion.flow import (FlowConfig, flow, flow_with_reliability, grow_flow, still_reliability, warp,
+                                 warp_up, working_size)
 
 
 def _texture(h: int, w: int, seed: int, sigma: float = 1.5) -> np.ndarray:
@@ -23,7 +24,8 @@ def _shifted_pair(h: int, w: int, dx: float, dy: float) -> tuple[np.ndarray, np.
 
 
 class TestFlow:
-    @pytest.mark.parametrize("config", [FlowConfig(), FlowConfig(max_side=120), FlowConfig(preset="fast")])
+    @pytest.mark.parametrize("config", [FlowConfig(), FlowConfig(max_side=120), FlowConfig(preset="fast"),
+                                        FlowConfig(refinement=None), FlowConfig(refinement=0)])
     def test_recovers_a_known_subpixel_translation(self, config):
         a, b = _shifted_pair(160, 240, 3.0, -2.0)
         f = flow(a, b, config)
@@ -31,6 +33,21 @@ class TestFlow:
         interior = f[16:-16, 16:-16]
         assert np.abs(np.median(interior, axis=(0, 1)) - [3.0, -2.0]).max() < 0.5
         assert np.abs(interior - [3.0, -2.0]).mean() < 0.5
+
+    def test_refinement_sets_dis_iterations_and_keeps_pairs_apart(self):
+        """The refinement count reaches DIS (the fields differ), None leaves the preset's 5, and the
+        shared cache never hands one setting's field to another."""
+        from memovid.motion.flow import FlowCache
+
+        a, b = _shifted_pair(96, 128, 2.3, -1.7)
+        two, five, preset = (flow(a, b, FlowConfig(refinement=r)) for r in (2, 5, None))
+        assert np.abs(two - five).max() > 1e-3
+        np.testing.assert_array_equal(five, preset)
+        assert FlowCache.key(a, b, FlowConfig()) != FlowCache.key(a, b, FlowConfig(refinement=5))
+        with pytest.raises(InputError, match="refinement"):
+            FlowConfig(refinement=-1)
+        with pytest.raises(InputError, match="refinement"):
+            FlowConfig(refinement=2.5)
 
     def test_flow_is_scaled_back_from_the_working_size(self):
         config = FlowConfig(max_side=100)
@@ -97,6 +114,25 @@ class TestWarp:
         out = warp(img, f)
         assert out.shape == img.shape and out.dtype == img.dtype
         np.testing.assert_allclose(out[..., 5], warp(img[..., 5], f))
+
+    @pytest.mark.parametrize("full, small", [((405, 720), (180, 320)), ((96, 128), (24, 32))])
+    def test_warp_up_is_warp_along_the_grown_field(self, full, small):
+        """Full-size colour moved along a working-size field: the same as growing the field first,
+        border columns and rows included (there a plain stretch of the map would be off by ~1.5 px:
+        on a ramp of one level per pixel, 1.5 levels)."""
+        rng = np.random.default_rng(3)
+        (H, W), (h, w) = full, small
+        ramp = np.broadcast_to(np.arange(W, dtype=np.float32), (H, W))
+        img = np.stack([ramp, ramp.T[:H, :W] if H >= W else np.broadcast_to(np.arange(H, dtype=np.float32)[:, None], (H, W))], 2)
+        img = np.ascontiguousarray(img + cv2.GaussianBlur(rng.normal(0, 5, (H, W, 2)).astype(np.float32), (0, 0), 4))
+        f = cv2.GaussianBlur(rng.normal(0, 3, (h, w, 2)).astype(np.float32), (0, 0), 4) * 4
+        expected = warp(img, grow_flow(f, (H, W), (W / w, H / h)))
+        got = warp_up(img, f)
+        assert got.shape == img.shape and got.dtype == np.float32
+        err = np.abs(got - expected)
+        assert err.mean() < 1e-3, err.mean()
+        assert err.max() < 0.1, err.max()  # remap's 1/32-pixel steps on a gradient of ~1 level per pixel
+        np.testing.assert_array_equal(warp_up(img, np.zeros((H, W, 2), np.float32)), img)  # same size: a plain warp
 
     def test_rejects_mismatched_shapes(self):
         with pytest.raises(InputError, match=r"\(5, 5, 2\)"):

@@ -103,6 +103,25 @@ class TestGuideShot:
         direct_err = np.abs(guide.guide_for(6, L8)[0] - truth)[mask].mean()
         assert chained_err < 6.0 and direct_err > 20.0
 
+    def test_pairs_next_to_a_keyframe_are_estimated_once(self, monkeypatch):
+        """The keyframes' luminance came from another decode (one level off here and there): once the
+        stream reaches a keyframe its own bytes stand in, so the flows between it and its neighbours,
+        asked for by a chain and by the direct warp, are each estimated once."""
+        import memovid.motion.flow as F
+
+        calls = []
+        real_dis = F._dis
+        monkeypatch.setattr(F, "_dis", lambda a, b, config: (calls.append(1), real_dis(a, b, config))[1])
+        guide = KeyframeGuide()
+        for k in (0, 12):
+            L8, ab = pan(k)
+            guide.add_keyframe(k, np.where(L8 % 7 == 0, np.minimum(L8, 254) + 1, L8).astype(np.uint8), ab)
+        with F.shared_flows():
+            results = dict(guide.guide_shot((t, pan(t)[0]) for t in range(13)))
+        consecutive, direct = 12, 11 * 2 - 2  # frames 1 and 11 find their keyframe's pair kept by a chain
+        assert len(calls) == 2 * (consecutive + direct)  # two DIS fields a pair
+        assert np.abs(results[6][0] - pan(6)[1])[8:-8].mean() < 0.5
+
     def test_a_shot_without_keyframes_yields_none_for_each_frame(self):
         assert list(KeyframeGuide().guide_shot((t, pan(t)[0]) for t in range(3))) == [(0, None), (1, None), (2, None)]
 
@@ -275,14 +294,14 @@ class TestFullSize:
         import memovid.motion.guide as G
 
         full_size_warps = []
-        real_warp = G.warp
+        real_warp_up = G.warp_up
 
-        def counting_warp(image, field):
-            if image.shape[:2] == (H, W):
-                full_size_warps.append(image.shape)
-            return real_warp(image, field)
+        def counting_warp_up(image, field):
+            assert image.shape[:2] == (H, W) and field.shape[:2] != (H, W)  # full-size colour, working-size field
+            full_size_warps.append(image.shape)
+            return real_warp_up(image, field)
 
-        monkeypatch.setattr(G, "warp", counting_warp)
+        monkeypatch.setattr(G, "warp_up", counting_warp_up)
         per_frame = {}
         for t, g in self.guide(0, 12).guide_shot((t, self.frame(t)[0]) for t in range(13)):
             per_frame[t] = len(full_size_warps)  # the frame is blended just before it is given
@@ -300,8 +319,8 @@ class TestFullSize:
         import memovid.motion.guide as G
 
         counts = []
-        real_warp = G.warp
-        monkeypatch.setattr(G, "warp", lambda image, field: (counts.append(image.shape[:2] == (H, W)), real_warp(image, field))[1])
+        real_warp_up = G.warp_up
+        monkeypatch.setattr(G, "warp_up", lambda image, field: (counts.append(image.shape[:2] == (H, W)), real_warp_up(image, field))[1])
         exact = KeyframeGuide(GuideConfig(full_size="candidate"))
         for k in (0, 12):
             exact.add_keyframe(k, *self.frame(k))

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from memovid.errors import InputError
-from memovid.motion.flow import FlowConfig, flow_with_reliability, grow_flow, still_reliability, warp
+from memovid.motion.flow import FlowConfig, flow_with_reliability, still_reliability, warp, warp_up
 from memovid.model.inputs import resize_to
 
 
@@ -186,6 +186,11 @@ class KeyframeGuide:
                 forward.step(L8, prev_L8, self.config.flow)
             prev_L8 = L8
             if index in self._frames:
+                # The keyframe IS this frame (colorize verified it): take the stream's own bytes, so
+                # that its direct flows to its neighbours are the chains' pairs (shared), not
+                # estimated again from the analysis pass's decode of it (it differs by rounding).
+                _, ab, full = self._frames[index]
+                self._frames[index] = (L8, ab, full)
                 yield from self._finish(waiting, index)
                 waiting = []
                 yield index, self._exact(index)
@@ -245,7 +250,7 @@ class KeyframeGuide:
         out = []
         for key, distance in self._sources(index, L8):
             decay = float(np.exp(-distance / self.config.decay_frames))
-            f, reliability = flow_with_reliability(L8, self._frames[key][0], self.config.flow)
+            f, reliability = flow_with_reliability(L8, self._frames[key][0], self.config.flow, look=True)
             out.append(_Candidate(key, f, reliability, distance, decay))
             still = still_reliability(L8, self._frames[key][0], f, self.config.flow)
             out.append(_Candidate(key, None, still, distance, decay))
@@ -279,18 +284,21 @@ class KeyframeGuide:
         groups: dict[int, list[tuple[_Candidate, np.ndarray]]] = {}
         for i, (c, w) in enumerate(zip(candidates, weights)):
             groups.setdefault(c.key if per_keyframe else i, []).append((c, w))
+        # Full-size (H, W, 2) sums in OpenCV (numpy's broadcasts over 2 are slow); the weights are
+        # summed and doubled to two channels at the working size, then stretched: bilinear
+        # resizing is linear, so this is the full-size sum of the stretched weights.
         num = np.zeros((*size, 2), np.float32)
-        den = np.zeros(size, np.float32)
-        for group in groups.values():  # full-size (H, W, 2) sums in OpenCV: numpy's broadcasts over 2 are slow
+        den = None
+        for group in groups.values():
             _, small_ab, full = self._frames[group[0][0].key]
             full = full if full is not None else resize_to(small_ab, size)
             field = _heaviest_field(group)
             if field is not None:
-                full = warp(full, grow_flow(field, size, (size[1] / field.shape[1], size[0] / field.shape[0])))
-            w = resize_to(sum(w for _, w in group), size)
-            cv2.accumulateProduct(full, cv2.merge((w, w)), num)
-            den += w
-        return cv2.divide(num, cv2.merge((den, den)))
+                full = warp_up(full, field)
+            w = sum(w for _, w in group)
+            cv2.accumulateProduct(full, resize_to(cv2.merge((w, w)), size), num)
+            den = w if den is None else den + w
+        return cv2.divide(num, resize_to(cv2.merge((den, den)), size))
 
 
 def _heaviest_field(group: list[tuple[_Candidate, np.ndarray]]) -> np.ndarray | None:
