@@ -288,7 +288,6 @@ class KeyframeGuide:
         # summed and doubled to two channels at the working size, then stretched: bilinear
         # resizing is linear, so this is the full-size sum of the stretched weights.
         num = np.zeros((*size, 2), np.float32)
-        den = None
         for group in groups.values():
             _, small_ab, full = self._frames[group[0][0].key]
             full = full if full is not None else resize_to(small_ab, size)
@@ -297,7 +296,7 @@ class KeyframeGuide:
                 full = warp_up(full, field)
             w = sum(w for _, w in group)
             cv2.accumulateProduct(full, resize_to(cv2.merge((w, w)), size), num)
-            den = w if den is None else den + w
+        den = sum(weights)  # the groups split the candidates: all their weights
         return cv2.divide(num, resize_to(cv2.merge((den, den)), size))
 
 
