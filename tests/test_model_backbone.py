@@ -1,5 +1,5 @@
-"""The pretrained backbone: the shipped file maps completely onto timm's EfficientNet-Lite0, the
-weights are real ImageNet weights, and a .memo names them instead of storing them."""
+"""The pretrained backbone: the shipped file maps completely onto memovid's EfficientNet-Lite0 (timm's,
+value for value), the weights are real ImageNet weights, and a .memo names them instead of storing them."""
 
 import pytest
 import torch
@@ -9,6 +9,7 @@ from memovid.errors import InputError, ModelFileError
 from memovid.model import backbone as bb
 from memovid.model.bundle import MemoModel
 from memovid.model.config import MemoryConfig, ModelConfig
+from memovid.model.lite0 import Lite0
 
 SMALL = ModelConfig(width=8, disc_width=8, adain_hidden=16, query_size=64, memory=MemoryConfig(size=16))
 
@@ -19,37 +20,67 @@ def shipped_state():
 
 
 def test_key_map_is_complete_and_exact(shipped_state):
-    import timm
-
-    net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    """Every key of the shipped file has one place in memovid's network (classifier aside, which the
+    backbone does not use) and every parameter and buffer is filled: a strict load, no key left."""
+    net = Lite0()
     mapped = bb.lite0_state(shipped_state)
-    assert len(mapped) == len(shipped_state) == len(net.state_dict())  # no two keys map to one
-    assert set(mapped) == set(net.state_dict())
-    assert all(mapped[k].shape == v.shape for k, v in net.state_dict().items())
-    net.load_state_dict(mapped, strict=True)
+    assert len(mapped) == len(shipped_state)  # no two keys map to one
+    features = {k: v for k, v in mapped.items() if not k.startswith("classifier.")}
+    assert set(mapped) - set(features) == {"classifier.weight", "classifier.bias"}
+    assert set(features) == set(net.state_dict())
+    assert all(features[k].shape == v.shape for k, v in net.state_dict().items())
+    net.load_state_dict(features, strict=True)
     with pytest.raises(InputError, match="unknown key"):
         bb.lite0_state({**shipped_state, "_blocks.0._squeeze.weight": torch.zeros(1)})
 
 
+def test_network_equals_timms_value_for_value(shipped_state):
+    """memovid.model.lite0 is timm's tf_efficientnet_lite0 written out (timm is only a test dependency):
+    the same weights give the same pooled features, odd sizes too (TF "same" padding)."""
+    import timm
+
+    reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).eval()
+    reference.load_state_dict(bb.lite0_state(shipped_state), strict=True)
+    net = bb.build().to(memory_format=torch.contiguous_format)
+    for h, w in ((224, 224), (97, 161)):
+        x = torch.randn(2, 3, h, w)
+        with torch.no_grad():
+            expected = reference.forward_head(reference.forward_features(x), pre_logits=True)
+            got = net.head(net.blocks(net.stem(x))).mean((2, 3))
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_weights_are_imagenet_weights(shipped_state):
     """scikit-image's pictures land in their ImageNet classes (285 Egyptian cat, 967 espresso,
-    657 missile / 744 projectile) through the same map the backbone uses."""
-    import timm
+    657 missile / 744 projectile) through memovid's backbone and the file's own classifier."""
     from skimage import data
 
-    net = timm.create_model("tf_efficientnet_lite0", pretrained=False).eval()
-    net.load_state_dict(bb.lite0_state(shipped_state), strict=True)
+    net = bb.build()
+    fc_w, fc_b = shipped_state["_fc.weight"], shipped_state["_fc.bias"]
     mean, std = torch.tensor(bb.IMAGENET_MEAN).view(3, 1, 1), torch.tensor(bb.IMAGENET_STD).view(3, 1, 1)
     top = []
     for picture in (data.chelsea(), data.coffee(), data.rocket()):
         x = torch.from_numpy(picture).permute(2, 0, 1).float()[None] / 255
         x = F.interpolate(x, size=(224, 224), mode="bilinear", antialias=True, align_corners=False)
         with torch.no_grad():
-            p = net((x - mean) / std).softmax(1)[0]
+            pooled = net.head(net.blocks(net.stem((x - mean) / std))).mean((2, 3))
+            p = F.linear(pooled, fc_w, fc_b).softmax(1)[0]
         top.append((int(p.argmax()), float(p.max())))
     assert top[0][0] == 285 and top[0][1] > 0.5
     assert top[1][0] == 967 and top[1][1] > 0.5
     assert top[2][0] in (657, 744)
+
+
+def test_colorize_does_not_import_timm_or_torchvision():
+    """The network is memovid's own so that a run does not carry timm's and torchvision's imports
+    (torch's compiler stack with them: ~200 MB resident, seconds of start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from memovid.model.bundle import MemoModel; from memovid.paint.colorize import colorize; import memovid.cli; "
+            "MemoModel(); print(sorted(m for m in ('timm', 'torchvision', 'sympy', 'torch._dynamo') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_backbone_is_frozen_and_keeps_imagenet_statistics():

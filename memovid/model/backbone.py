@@ -85,8 +85,8 @@ class Backbone(nn.Module):
 
 
 class EfficientNetLite0(Backbone):
-    """timm's TF-ported EfficientNet-Lite0 (TF "same" padding, batch norm eps 1e-3, as the weights were
-    trained), maps after its blocks 0, 1, 2, 4 and 6, pooled = the 1280-d head an ImageNet classifier reads."""
+    """EfficientNet-Lite0 as TensorFlow trained it (memovid.model.lite0: "same" padding, batch norm eps
+    1e-3), maps after its blocks 0, 1, 2, 4 and 6, pooled = the 1280-d head an ImageNet classifier reads."""
 
     channels = (16, 24, 40, 112, 320)
     pooled_dim = 1280
@@ -94,9 +94,9 @@ class EfficientNetLite0(Backbone):
 
     def __init__(self, state: dict[str, torch.Tensor] | None, sha256: str | None) -> None:
         super().__init__("efficientnet_lite0", sha256)
-        import timm
+        from memovid.model.lite0 import Lite0
 
-        net = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0)
+        net = Lite0()
         if state is not None:
             load_exactly(net, {k: v for k, v in lite0_state(state).items() if not k.startswith("classifier.")}, "EfficientNet-Lite0")
         self.stem = nn.Sequential(net.conv_stem, net.bn1)
@@ -140,7 +140,7 @@ class ResNet18(Backbone):
         return self._features(maps, x.mean((2, 3)))
 
 
-# ---- the EfficientNet-PyTorch naming of the shipped file -> timm's -------------------------------
+# ---- the EfficientNet-PyTorch naming of the shipped file -> timm's, which memovid.model.lite0 keeps ----
 _LITE0_DEPTHS = (1, 2, 2, 3, 3, 4, 1)  # blocks per stage
 _LITE0_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
 # stage 0 is depthwise-separable (no expansion); the others are inverted residuals
