@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 import torch
 
+from memovid.scratch import Scratch
+
 # Linear sRGB -> XYZ (D65), the matrix of skimage, OpenCV and kornia.
 _XYZ_FROM_RGB = (
     (0.412453, 0.357580, 0.180423),
@@ -213,10 +215,21 @@ def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(cv2.max(rgb, 0.0), alpha=255.0)
 
 
-def L_ab_to_rgb8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+def L_ab_to_rgb8(L: np.ndarray, ab: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
     """(H, W) L and (H, W, 2) ab (float) -> (H, W, 3) uint8 sRGB, as lab_to_rgb8 of the two stacked
-    (stacked by OpenCV: numpy's concatenate of a full-size frame costs as much as the conversion)."""
+    (stacked by OpenCV: numpy's concatenate of a full-size frame costs as much as the conversion).
+
+    scratch: a memovid.scratch.Scratch for the intermediates and the result (then overwritten by the
+    next call with it): a stream of frames converts without fresh full-size arrays."""
     if L.ndim != 2 or ab.shape != (*L.shape, 2):
         raise ValueError(f"L must be (H, W) and ab (H, W, 2) on its grid, got {L.shape} and {ab.shape}")
-    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
-    return lab_to_rgb8(cv2.merge((np.ascontiguousarray(L, dtype=np.float32), a, b)))
+    if scratch is None:
+        a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
+        return lab_to_rgb8(cv2.merge((np.ascontiguousarray(L, dtype=np.float32), a, b)))
+    shape = L.shape
+    lab = scratch.get("lab", (*shape, 3))
+    cv2.mixChannels([np.ascontiguousarray(L, dtype=np.float32), np.ascontiguousarray(ab, dtype=np.float32)],
+                    [lab], [0, 0, 1, 1, 2, 2])
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB, dst=scratch.get("lab rgb", (*shape, 3)))
+    cv2.max(rgb, 0.0, dst=rgb)  # as lab_to_rgb8
+    return cv2.convertScaleAbs(rgb, dst=scratch.get("lab rgb8", (*shape, 3), np.uint8), alpha=255.0)

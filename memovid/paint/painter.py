@@ -23,6 +23,7 @@ from memovid.log import logger, warn_once
 from memovid.model.inputs import L_tensor, at_size, batches
 from memovid.paint.analyse import Analysis
 from memovid.paint.config import ColorizeConfig
+from memovid.paint.finish import Finisher
 from memovid.paint.shares import PaletteShares, fit_trust, shot_palettes
 from memovid.progress import ProgressFn, no_progress
 from memovid.timing import stage, timed
@@ -63,7 +64,6 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
           config: ColorizeConfig, temporal, encode, overwrite: bool, total: int | None,
           progress: ProgressFn = no_progress) -> int:
     """Pass 2 (see module doc). Returns the number of frames written."""
-    from memovid.color.lab import L_ab_to_rgb8, L_from_rgb8
     from memovid.motion.flow import shared_flows
     from memovid.temporal import make_smoother
     from memovid.paint.upsample import UPSAMPLERS
@@ -79,15 +79,15 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     done = generated = 0
     frames = timed("decode, pass 2", read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace))
 
+    finisher = Finisher(upsample)
+
     def finish(job) -> None:
-        """Full size, in the write-behind thread: upsample onto the film's own luminance, keep the moved
-        full-size colour, dim in fades, to RGB, encode. (memovid.timing times the main thread only:
-        this shows there as "finishing (queue full)", the time pass 2 waits for it.)"""
+        """Full size, in the write-behind thread (memovid.paint.finish). (memovid.timing times the main
+        thread only: this shows there as "finishing (queue full)", the time pass 2 waits for it.)"""
         item, smooth, share = job
-        L_full = L_from_rgb8(item.frame.image)                     # (H, W) in [0, 100]
-        ab_full = _trust_full_size(upsample(smooth, item.L_small, L_full), item.guide, share)
-        ab_full *= np.float32(analysis.fade_gain.get(item.frame.index, 1.0))  # fades dim colour too
-        writer.write(item.frame.with_image(L_ab_to_rgb8(L_full, ab_full)))
+        rgb = finisher(item.frame.image, item.L_small, smooth, item.guide, share,
+                       analysis.fade_gain.get(item.frame.index, 1.0))
+        writer.write(item.frame.with_image(rgb))  # encoded before the finisher's next frame overwrites rgb
 
     # The keyframe chains and the smoother estimate each pair of consecutive frames once between them;
     # the full-size finishing and the encoder run in a thread of their own, a few frames behind
@@ -240,17 +240,6 @@ def _trust_guide(painted: np.ndarray, guide, share: np.ndarray | None) -> np.nda
         return painted
     w = share[..., None]
     return w * guide.ab + (1.0 - w) * painted
-
-
-def _trust_full_size(ab_full: np.ndarray, guide, share: np.ndarray | None) -> np.ndarray:
-    """The same share at full size, where the keyframes' full-size colour was moved (see _trust_guide):
-    the upsampled guess keeps only what the keyframes do not vouch for."""
-    if guide is None or guide.full_ab is None:
-        return ab_full
-    h, w = ab_full.shape[:2]
-    share = cv2.resize(share, (w, h), interpolation=cv2.INTER_LINEAR)
-    share = cv2.merge((share, share))  # (H, W, 2): numpy's broadcasts over a last axis of 2 are slow
-    return share * guide.full_ab + (1.0 - share) * ab_full
 
 
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int],

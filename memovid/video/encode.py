@@ -212,7 +212,8 @@ class VideoWriter:
     # -- writing -------------------------------------------------------------------------------
 
     def write(self, frame: Frame) -> None:
-        """Encode one frame: image (H, W, 3) uint8 RGB (or (H, W) uint8 luma), same size every time."""
+        """Encode one frame: image (H, W, 3) uint8 RGB (or (H, W) uint8 luma), same size every time.
+        The image is consumed before this returns (callers may reuse its array for the next frame)."""
         image = frame.image
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
             raise InputError(f"frames must be (H, W, 3) or (H, W) uint8, got {image.shape} {image.dtype}")
