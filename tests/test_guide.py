@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from memovid.errors import InputError
-from memovid.motion.guide import GuideConfig, KeyframeGuide
+from memovid.motion.guide import GuideConfig, KeyframeGuide, LazyFull
 
 H, W = 96, 128
 PAD = 40
@@ -274,6 +274,41 @@ class TestFullSize:
             truth = self.frame(t)[2]
             assert np.abs(results[t].full_ab - truth)[INNER].mean() < np.abs(upsampled - truth)[INNER].mean(), t
 
+    def test_lazy_paintings_give_the_same_colour_and_few_are_held(self, monkeypatch):
+        """Full-size keyframes read when needed (LazyFull) give what the eager ones give, and no more
+        than FULL_LOADED are held at once however many keyframes the shot has."""
+        import memovid.motion.guide as G
+
+        monkeypatch.setattr(G, "FULL_LOADED", 3)
+        keys = list(range(0, 25, 3))  # 9 keyframes in the shot
+        loads = []
+
+        def loader(k):
+            def load():
+                loads.append(k)
+                return self.frame(k)[2].copy()
+            return load
+
+        lazy = KeyframeGuide()
+        for k in keys:
+            L8, ab, _ = self.frame(k)
+            lazy.add_keyframe(k, L8, ab, G.LazyFull((H, W), loader(k)))
+        eager = self.guide(*keys)
+        frames = [(t, self.frame(t)[0]) for t in range(26)]
+        for (t, a), (_, b) in zip(lazy.guide_shot(frames), eager.guide_shot(frames)):
+            np.testing.assert_array_equal(a.full_ab, b.full_ab)
+            assert len(lazy._loaded) <= 3
+        assert set(loads) == set(keys) and len(loads) < 2 * len(keys)  # read once each, a few again
+
+    def test_a_painting_that_cannot_be_used_stands_in_upsampled(self):
+        guide = KeyframeGuide()
+        L8, ab, full = self.frame(0)
+        guide.add_keyframe(0, L8, ab, LazyFull((H, W), lambda: None))
+        g = guide.guide_for(0, L8)
+        np.testing.assert_allclose(g.full_ab, cv2.resize(ab, (W, H), interpolation=cv2.INTER_LINEAR), atol=1e-5)
+        with pytest.raises(InputError, match="must share a size"):
+            guide.add_keyframe(6, *self.frame(6)[:2], LazyFull((H // 2, W), lambda: None))
+
     def test_a_keyframe_without_full_size_colour_stands_in_upsampled(self):
         guide = KeyframeGuide()
         guide.add_keyframe(0, *self.frame(0))
@@ -296,10 +331,10 @@ class TestFullSize:
         full_size_warps = []
         real_warp_up = G.warp_up
 
-        def counting_warp_up(image, field):
+        def counting_warp_up(image, field, *args):
             assert image.shape[:2] == (H, W) and field.shape[:2] != (H, W)  # full-size colour, working-size field
             full_size_warps.append(image.shape)
-            return real_warp_up(image, field)
+            return real_warp_up(image, field, *args)
 
         monkeypatch.setattr(G, "warp_up", counting_warp_up)
         per_frame = {}
@@ -320,7 +355,7 @@ class TestFullSize:
 
         counts = []
         real_warp_up = G.warp_up
-        monkeypatch.setattr(G, "warp_up", lambda image, field: (counts.append(image.shape[:2] == (H, W)), real_warp_up(image, field))[1])
+        monkeypatch.setattr(G, "warp_up", lambda image, field, *args: (counts.append(image.shape[:2] == (H, W)), real_warp_up(image, field, *args))[1])
         exact = KeyframeGuide(GuideConfig(full_size="candidate"))
         for k in (0, 12):
             exact.add_keyframe(k, *self.frame(k))

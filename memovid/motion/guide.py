@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Iterable, Iterator, NamedTuple
+from collections import OrderedDict
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import cv2
 import numpy as np
@@ -37,6 +38,7 @@ import numpy as np
 from memovid.errors import InputError
 from memovid.motion.flow import FlowConfig, flow_with_reliability, still_reliability, warp, warp_up
 from memovid.model.inputs import resize_to
+from memovid.scratch import Scratch
 
 
 FULL_SIZE_BLENDS = ("keyframe", "candidate")  # see GuideConfig.full_size
@@ -88,6 +90,19 @@ class Guidance(NamedTuple):
         return self.weight if self.reliability is None else self.reliability
 
 
+class LazyFull(NamedTuple):
+    """A keyframe's full-size ab read only when a frame needs it: ``load()`` gives the (H, W, 2)
+    float32 ab on the film's ``shape`` grid, or None when it cannot be used (the working-size ab,
+    stretched, stands in). A shot keyframed every dozen frames for minutes would otherwise hold
+    hundreds of full-size paintings at once (7.4 MB each at 720p)."""
+
+    shape: tuple[int, int]
+    load: Callable[[], np.ndarray | None]
+
+
+FULL_LOADED = 6  # lazily read full-size keyframes a guide keeps loaded (the neighbours, a look-alike, spares)
+
+
 THUMB_SIDE = 32  # likeness is judged on thumbnails: the whole picture's layout, not its grain
 
 
@@ -119,19 +134,22 @@ class KeyframeGuide:
         self._frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}  # index -> (L8, ab, full ab)
         self._thumbs: dict[int, np.ndarray] = {}  # index -> thumbnail of L8 (see _sources)
         self._full_shape: tuple[int, int] | None = None
+        self._scratch = Scratch()  # full-size intermediates of _full_size (one guide, one thread)
+        self._loaded: OrderedDict[int, np.ndarray | None] = OrderedDict()  # LazyFull results, oldest first
 
     @property
     def indices(self) -> list[int]:
         """Frame indices of the keyframes held, ascending."""
         return list(self._indices)
 
-    def add_keyframe(self, index: int, L8: np.ndarray, ab: np.ndarray, full_ab: np.ndarray | None = None) -> None:
+    def add_keyframe(self, index: int, L8: np.ndarray, ab: np.ndarray, full_ab: np.ndarray | LazyFull | None = None) -> None:
         """Hold a keyframe of this shot.
 
         index: frame index within the film (or shot). L8: (H, W) uint8 luminance at working size.
         ab: (H, W, 2) float, a and b in Lab units, on the same grid. full_ab: optional (H', W', 2) ab
-        of the same keyframe at the film's full size (one size per shot). A second keyframe at the
-        same index replaces the first.
+        of the same keyframe at the film's full size (one size per shot), or a LazyFull that reads it
+        when needed (at most FULL_LOADED are kept loaded). A second keyframe at the same index
+        replaces the first.
         """
         if not isinstance(L8, np.ndarray) or L8.ndim != 2 or L8.dtype != np.uint8:
             shape, dtype = getattr(L8, "shape", None), getattr(L8, "dtype", type(L8).__name__)
@@ -140,7 +158,12 @@ class KeyframeGuide:
             raise InputError(f"keyframe ab must be (H, W, 2) matching L8 {L8.shape}, got {getattr(ab, 'shape', None)}")
         if self._frames and next(iter(self._frames.values()))[0].shape != L8.shape:
             raise InputError(f"keyframes of one shot must share a size, got {L8.shape}")
-        if full_ab is not None:
+        if isinstance(full_ab, LazyFull):
+            if self._full_shape is not None and tuple(full_ab.shape) != self._full_shape:
+                raise InputError(f"full-size keyframes of one shot must share a size, got {full_ab.shape}")
+            self._full_shape = tuple(full_ab.shape)
+            self._loaded.pop(index, None)
+        elif full_ab is not None:
             if not isinstance(full_ab, np.ndarray) or full_ab.ndim != 3 or full_ab.shape[2] != 2:
                 raise InputError(f"keyframe full_ab must be (H, W, 2), got {getattr(full_ab, 'shape', None)}")
             if self._full_shape is not None and full_ab.shape[:2] != self._full_shape:
@@ -257,7 +280,8 @@ class KeyframeGuide:
         return out
 
     def _exact(self, index: int) -> Guidance:
-        _, ab, full = self._frames[index]
+        _, ab, _ = self._frames[index]
+        full = self._full(index)
         full = full if full is not None or self._full_shape is None else resize_to(ab, self._full_shape)
         ones = np.ones(ab.shape[:2], np.float32)
         return Guidance(ab.copy(), ones, None if full is None else full.copy(), ones)
@@ -270,6 +294,23 @@ class KeyframeGuide:
         ab, weight, reliability = blend(warped, weights)
         full = None if self._full_shape is None else self._full_size(candidates, weights)
         return Guidance(ab, weight, full, reliability)
+
+    def _full(self, index: int) -> np.ndarray | None:
+        """The keyframe's full-size ab, or None; a LazyFull is read on first use and kept among the
+        FULL_LOADED most recently used (a frame needs its two neighbours and perhaps a look-alike)."""
+        full = self._frames[index][2]
+        if not isinstance(full, LazyFull):
+            return full
+        if index in self._loaded:
+            self._loaded.move_to_end(index)
+            return self._loaded[index]
+        array = full.load()
+        if array is not None and (array.ndim != 3 or array.shape != (*full.shape, 2)):
+            raise InputError(f"keyframe {index}: full-size ab must be {(*full.shape, 2)}, got {array.shape}")
+        self._loaded[index] = None if array is None else array.astype(np.float32, copy=False)
+        while len(self._loaded) > FULL_LOADED:
+            self._loaded.popitem(last=False)
+        return self._loaded[index]
 
     def _full_size(self, candidates: list[_Candidate], weights: list[np.ndarray]) -> np.ndarray:
         """The full-size ab blend. With ``full_size`` "keyframe" (the default) each keyframe is moved
@@ -287,17 +328,33 @@ class KeyframeGuide:
         # Full-size (H, W, 2) sums in OpenCV (numpy's broadcasts over 2 are slow); the weights are
         # summed and doubled to two channels at the working size, then stretched: bilinear
         # resizing is linear, so this is the full-size sum of the stretched weights.
-        num = np.zeros((*size, 2), np.float32)
-        for group in groups.values():
-            _, small_ab, full = self._frames[group[0][0].key]
-            full = full if full is not None else resize_to(small_ab, size)
+        # The full-size intermediates are the guide's own arrays, reused from frame to frame
+        # (memovid.scratch); only the blend returned is new.
+        scratch = self._scratch
+        full_shape = (*size, 2)
+        num = scratch.get("full sum", full_shape)
+        for n, group in enumerate(groups.values()):
+            key = group[0][0].key
+            small_ab, full = self._frames[key][1], self._full(key)
+            if full is None:
+                full = _stretch(small_ab, size, scratch.get("full keyframe", full_shape))
             field = _heaviest_field(group)
             if field is not None:
-                full = warp_up(full, field)
+                full = warp_up(full, field, scratch.get("full moved", full_shape), scratch)
             w = sum(w for _, w in group)
-            cv2.accumulateProduct(full, resize_to(cv2.merge((w, w)), size), num)
+            w = _stretch(cv2.merge((w, w)), size, scratch.get("full weight", full_shape))
+            if n == 0:
+                cv2.multiply(full, w, dst=num)
+            else:
+                cv2.accumulateProduct(full, w, num)
         den = sum(weights)  # the groups split the candidates: all their weights
-        return cv2.divide(num, resize_to(cv2.merge((den, den)), size))
+        return cv2.divide(num, _stretch(cv2.merge((den, den)), size, scratch.get("full weight", full_shape)))
+
+
+def _stretch(small: np.ndarray, size: tuple[int, int], out: np.ndarray) -> np.ndarray:
+    """``small`` resized bilinearly to ``size`` (h, w), into ``out`` (as memovid.model.inputs.resize_to
+    does when it enlarges)."""
+    return cv2.resize(small, (size[1], size[0]), dst=out, interpolation=cv2.INTER_LINEAR)
 
 
 def _heaviest_field(group: list[tuple[_Candidate, np.ndarray]]) -> np.ndarray | None:

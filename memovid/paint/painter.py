@@ -245,8 +245,10 @@ def _trust_guide(painted: np.ndarray, guide, share: np.ndarray | None) -> np.nda
 def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shape: tuple[int, int],
                 config: ColorizeConfig):
     """The shot's keyframes at working size, with their full-size colour where it can be read (read
-    here, one shot at a time, so that memory holds one shot's keyframes at full size)."""
-    from memovid.motion.guide import GuideConfig, KeyframeGuide
+    when a frame first needs it, a few at a time: memovid.motion.guide.LazyFull)."""
+    from functools import partial
+
+    from memovid.motion.guide import GuideConfig, KeyframeGuide, LazyFull
     from memovid.paint.paintings import full_size_ab
 
     guide = KeyframeGuide(GuideConfig(full_size=config.full_size_blend))
@@ -255,7 +257,7 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
         if span.start <= number < span.end:
             path = analysis.full_size.get(number)
             guide.add_keyframe(number, *at_size(keyframe, shape),
-                               None if path is None else full_size_ab(path, keyframe, full_shape))
+                               None if path is None else LazyFull(full_shape, partial(full_size_ab, path, keyframe, full_shape)))
     return guide
 
 
