@@ -199,13 +199,20 @@ def still_reliability(a_L8: np.ndarray, b_L8: np.ndarray, flow_ab: np.ndarray,
     compression. The flow's verdict keeps a pan's chance luminance matches out."""
     a_small, b_small, scale = _shrink_pair(a_L8, b_L8, config)
     h, w = a_small.shape
-    motion = cv2.resize(flow_ab, (w, h), interpolation=cv2.INTER_AREA) / np.array(scale, np.float32)  # (dx, dy) working px
+    motion = flow_ab if flow_ab.shape[:2] == (h, w) else cv2.resize(flow_ab, (w, h), interpolation=cv2.INTER_AREA)
+    if scale != (1.0, 1.0):
+        motion = cv2.multiply(motion, (1.0 / scale[0], 1.0 / scale[1], 0.0, 0.0))  # (dx, dy) working px
     # The local mean motion: a noisy flow on a grainy or compressed frame jitters around zero where
     # nothing moves; averaged over a few pixels the jitter cancels and a real motion stays.
     motion = cv2.GaussianBlur(motion, (0, 0), STILL_SIGMA)
-    still = np.exp(-0.5 * (np.linalg.norm(motion, axis=2) / config.fb_px) ** 2)
-    rel = _photo_reliability(a_small, b_small.astype(np.float32), config) * still.astype(np.float32)
-    return np.clip(cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    photo = (a_small.astype(np.float32) - b_small) / np.float32(config.photo_sigma)
+    # The still term exp(-|motion|^2 / 2 fb_px^2) and the photometric one in one exponential, in
+    # numpy's element-wise arithmetic (see _reliability on OpenCV's vector paths).
+    rel = np.float32(-0.5 / config.fb_px ** 2) * (motion[..., 0] ** 2 + motion[..., 1] ** 2) + np.float32(-0.5) * photo * photo
+    np.exp(rel, out=rel)
+    if rel.shape != a_L8.shape:
+        rel = cv2.resize(rel, (a_L8.shape[1], a_L8.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.clip(rel, 0.0, 1.0, out=rel)
 
 
 def _reliability(a: np.ndarray, b: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, config: FlowConfig) -> np.ndarray:
@@ -227,11 +234,6 @@ def _reliability(a: np.ndarray, b: np.ndarray, fwd: np.ndarray, bwd: np.ndarray,
     # Pixels whose match falls outside b have nothing to carry: the warp would only replicate a border.
     rel *= _inside(fwd)
     return rel
-
-
-def _photo_reliability(a: np.ndarray, b_on_a: np.ndarray, config: FlowConfig) -> np.ndarray:
-    photo = np.abs(a.astype(np.float32) - b_on_a)
-    return np.exp(-0.5 * (photo / config.photo_sigma) ** 2).astype(np.float32)
 
 
 def warp(image: np.ndarray, flow_field: np.ndarray) -> np.ndarray:
