@@ -204,3 +204,20 @@ def test_version_1_files_are_refused_with_retrain(tmp_path):
     save_file({"memory.keys": torch.zeros(2, 4)}, str(path), metadata={"format": "memovid.memo", "format_version": "1", "config": "{}"})
     with pytest.raises(ModelFileError, match="older memovid.*retrain"):
         MemoModel.load(path)
+
+
+def test_folded_batch_norm_gives_the_same_features_and_follows_the_weights():
+    """The backbone runs with batch norm folded into its convolutions: the features of the plain
+    layers to 1e-4, the state dict unfolded, and new weights loaded later are folded again."""
+    net = bb.build(pretrained=False)
+    L = torch.rand(2, 1, 64, 96) * 100
+    with torch.no_grad():
+        x = net.normalise(L)
+        plain = net.head(net.blocks(net.stem(x))).mean((2, 3))
+        torch.testing.assert_close(net(L).pooled, plain, rtol=1e-4, atol=1e-4)
+        assert "stem.1.running_var" in net.state_dict() and net.stem[0].bias is None
+        other = bb.build(pretrained=False)
+        torch.nn.init.normal_(other.stem[0].weight)
+        net.load_state_dict(other.state_dict())
+        torch.testing.assert_close(net(L).pooled, other(L).pooled, rtol=1e-4, atol=1e-4)
+        assert not torch.allclose(net(L).pooled, plain, atol=1e-3)

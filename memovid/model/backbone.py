@@ -104,13 +104,32 @@ class EfficientNetLite0(Backbone):
         self.head = nn.Sequential(net.conv_head, net.bn2)
 
     def forward(self, L: torch.Tensor) -> Features:
-        x = self.stem(self.normalise(L))
+        stem, blocks, head = self._folded()
+        x = stem(self.normalise(L))
         maps = []
-        for i, block in enumerate(self.blocks):
+        for i, block in enumerate(blocks):
             x = block(x)
             if i in self._TAPS:
                 maps.append(x)
-        return self._features(maps, self.head(x).mean((2, 3)))
+        return self._features(maps, head(x).mean((2, 3)))
+
+    def _folded(self) -> tuple[nn.Module, ...]:
+        """The layers with batch norm folded into the convolutions (memovid.model.lite0.fold_batch_norms),
+        made again whenever a weight changed (a .memo's random backbone is loaded after the build) or
+        the layers moved device or type. Kept outside the module's registry: the state dict, and so
+        a .memo, keep the unfolded weights."""
+        tensors = [*self.stem.parameters(), *self.blocks.parameters(), *self.head.parameters(),
+                   *self.stem.buffers(), *self.blocks.buffers(), *self.head.buffers()]
+        key = (tuple(t._version for t in tensors), tuple(t.data_ptr() for t in tensors[:1]),
+               tensors[0].device, tensors[0].dtype)
+        cached = self.__dict__.get("_folded_layers")
+        if cached is None or cached[0] != key:
+            from memovid.model.lite0 import fold_batch_norms
+
+            with torch.no_grad():
+                cached = (key, fold_batch_norms(self.stem, self.blocks, self.head))
+            self.__dict__["_folded_layers"] = cached
+        return cached[1]
 
 
 class ResNet18(Backbone):
