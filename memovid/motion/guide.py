@@ -307,7 +307,8 @@ class KeyframeGuide:
         array = full.load()
         if array is not None and (array.ndim != 3 or array.shape != (*full.shape, 2)):
             raise InputError(f"keyframe {index}: full-size ab must be {(*full.shape, 2)}, got {array.shape}")
-        self._loaded[index] = None if array is None else array.astype(np.float32, copy=False)
+        # contiguous: OpenCV copies a strided view (an ab slice of a Lab picture) on every remap
+        self._loaded[index] = None if array is None else np.ascontiguousarray(array, dtype=np.float32)
         while len(self._loaded) > FULL_LOADED:
             self._loaded.popitem(last=False)
         return self._loaded[index]
