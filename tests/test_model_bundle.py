@@ -119,7 +119,8 @@ def test_single_image_inference_blends_the_nearest_slots(saved):
         one.config = model.config.with_(memory=MemoryConfig(size=6, blend_k=1))
         assert torch.equal(one.colorize_from_memory(L), top1)  # k = 1 is the paper's top-1
         dist = MemoModel(SMALL.with_(feature="dist", memory=MemoryConfig(size=6, blend_k=3)), pretrained=False).eval()
-        ab = torch.randn(3, 2, 12, 12) * 30
+        # three plainly different colours, so that the update writes three slots (noise ab could be merged)
+        ab = torch.tensor([[40.0, 0.0], [-40.0, 40.0], [0.0, -60.0]])[:, :, None, None].expand(3, 2, 12, 12).contiguous()
         Ls = torch.rand(3, 1, 12, 12) * 100
         dist.memory.update(dist.query(Ls), dist.feature.compute(ab, Ls), torch.tensor([0, 1, 2]))
         near = dist.retrieve(dist.query(L), 3)
