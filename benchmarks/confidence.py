@@ -23,7 +23,8 @@ import numpy as np
 import memovid.log  # noqa: F401
 from memovid.paint.colorize import colorize
 from memovid.training.config import TrainConfig
-from memovid.model.confidence import CONFIDENCE_FLOOR
+from memovid.model.bundle import MemoModel
+from memovid.model.confidence import CONFIDENCE_FLOOR, Calibration
 from memovid.report.gather import gather
 from memovid.scenes import split_file
 from memovid.training.train import train
@@ -93,12 +94,17 @@ def main() -> None:
         data = gather(out, work / "report.html", input=gray, reference=colour, model=model, analysis=result.analysis)
         rows = [(s.index, s.start, s.end, s.index in known, s.confidence, s.needs_keyframe, s.metrics["CIEDE2000"])
                 for s in data.scenes]
+        scale = Calibration.from_model(MemoModel.load(model)).scale
     print(f"{args.clip}: first {args.frames} frames, {len(table.shots)} shots, {len(rows)} scenes "
           f"({len(known)} with {args.keys} keyframes each); train {args.steps} steps {t_train:.0f} s, "
           f"colorize {result.fps:.1f} frames/s\n")
-    print("| scene | frames | keyframes given | confidence | flagged | CIEDE2000 |\n|---|---|---|---|---|---|")
+    # The confidence is 0.5 ** ((1 - cosine) / scale), scale the model's yardstick: the raw cosine
+    # similarity of the scene's queries to the memory, read back, ranks the scenes the same way.
+    print(f"yardstick (cosine distance at confidence 0.5): {scale if scale is None else round(scale, 3)}\n")
+    print("| scene | frames | keyframes given | raw cosine | confidence | flagged | CIEDE2000 |\n|---|---|---|---|---|---|---|")
     for i, a, b, k, c, flag, e in rows:
-        print(f"| {i} | {a}-{b} | {'yes' if k else 'no'} | {c:.2f} | {'yes' if flag else ''} | {e:.2f} |")
+        raw = "-" if scale is None else f"{1.0 - scale * np.log2(1.0 / max(c, 1e-9)):.2f}"
+        print(f"| {i} | {a}-{b} | {'yes' if k else 'no'} | {raw} | {c:.2f} | {'yes' if flag else ''} | {e:.2f} |")
     conf = np.array([r[4] for r in rows])
     err = np.array([r[6] for r in rows])
     given = np.array([r[3] for r in rows])

@@ -21,6 +21,11 @@ Every method gets the same keyframes:
   memovid, no palette      the same model with --no-palette: shots without keyframes get the generator's
                    colour alone, not part of the luminance palette of the keyframes most like them
 
+Where a setting leaves shots without any keyframe (kivy's second shot in "first half"), the same
+outputs are judged again on those frames alone, beside one more baseline: the luminance palette of the
+3 keyframes that look most like each frame ("palette alone"). There the memory, the palettes and the
+generator work without moved keyframe colour ("memovid, no palette" is then the generator alone).
+
 Figures come from memovid.report.metrics (the same code as ``memovid eval``). Speed: colorize frames/s at 720p
 next to a plain decode+encode of the same clip in this process.
 
@@ -122,8 +127,9 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
             "global mean ab": lambda i: mean_ab,
             "nearest copy": nearest,
         }
+        outputs = {}
         for method, ab_for in methods.items():
-            out = work / f"{name}_{method.replace(' ', '_')}.mkv"
+            out = outputs[method] = work / f"{name}_{method.replace(' ', '_')}.mkv"
             baseline_video(gray, out, ab_for)
             rows.append(_row(name, setting, method, evaluate(out, source), None))
         for method, use_memory in (("no-memory", False), ("memovid", True)):
@@ -134,7 +140,7 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
             train([folder], model, config=TrainConfig(steps=steps), scenes=table, overwrite=True,
                   model_config=ModelConfig(use_memory=use_memory))
             trained = time.perf_counter() - started
-            out = work / f"{name}_{method}.mkv"
+            out = outputs[method] = work / f"{name}_{method}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
         # The same model down its other paths: memory only (no same-shot keyframe guidance), and issue
@@ -144,7 +150,7 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
                                ("memovid, bilinear upsampling", {"config": ColorizeConfig(upsample="bilinear")}),
                                ("memovid, trust = flow reliability", {"config": ColorizeConfig(trust="flow")}),
                                ("memovid, no palette", {"config": ColorizeConfig(palette=False)})):
-            out = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
+            out = outputs[method] = work / f"{name}_{method.split(',')[1].strip().split()[0]}.mkv"
             result = colorize(gray, model, out, scenes=table, overwrite=True, **kwargs)
             rows.append(_row(name, setting, method, evaluate(out, source), (trained, result.fps)))
         out = work / f"{name}_small_keys.mkv"
@@ -152,6 +158,43 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
             result = colorize(gray, model, out, scenes=table, overwrite=True)
         rows.append(_row(name, setting, "memovid, working-size keyframes", evaluate(out, source), (trained, result.fps)))
         print(_markdown(rows[-11:]), flush=True)
+        bare = [i for shot in table.shots if not any(shot.start <= k < shot.end for k in keys)
+                for i in range(shot.start, shot.end)]
+        if bare:
+            rows += keyframeless_rows(name, setting, bare, source, gray, lab, outputs, work)
+    return rows
+
+
+def keyframeless_rows(name: str, setting: str, bare: list[int], source: Path, gray: Path, lab: dict,
+                      outputs: dict, work: Path) -> list[dict]:
+    """The same outputs judged on the frames of shots no keyframe reaches (issue 15: where the memory
+    and the palette have to work alone), with the palette of the 3 look-alike keyframes as one more
+    baseline (the one of the other-clips protocol)."""
+    from memovid.paint.palette import Palette
+    from memovid.report.metrics import evaluate_arrays
+
+    keys = [(_thumb(v[..., 0]), l_to_l8(v[..., 0]), v[..., 1:]) for v in lab.values()]
+    thumbs = np.stack([t for t, _, _ in keys])
+
+    def palette(i: int, L: np.ndarray) -> np.ndarray:
+        near = np.argsort(-(thumbs @ _thumb(L)))[:3]
+        return Palette.of([keys[k][1:] for k in near])(L)
+
+    out = outputs["palette alone (3 look-alike keyframes)"] = work / f"{name}_palette.mkv"
+
+    def frames():
+        for f in read_frames(gray, mode="rgb"):
+            frame_lab = rgb8_to_lab(f.image)
+            frame_lab[..., 1:] = palette(f.index, frame_lab[..., 0])
+            yield f.with_image(lab_to_rgb8(frame_lab))
+    write_video(frames(), out, source=gray, overwrite=True)
+    wanted = set(bare)
+
+    def only(path: Path):
+        return (f.image for f in read_frames(path, mode="rgb") if f.index in wanted)
+    label = f"{setting}: shots without keyframes ({len(bare)} frames, {min(bare)}-{max(bare)})"
+    rows = [_row(name, label, method, evaluate_arrays(only(path), only(source)), None) for method, path in outputs.items()]
+    print(_markdown(rows), flush=True)
     return rows
 
 
