@@ -61,6 +61,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLIPS = {"tupi_example": "example.avi", "renpy_oa4_launch": "oa4_launch.webm", "kivy_cityCC0": "cityCC0.mpg",
          "wannaworktogether": "wannaworktogether.mp4", "freecol_opening": "freecol-opening.video.ogg"}
 KEY_EVERY = 13
+SEED = [TrainConfig.seed]  # set from --seed in main
 
 
 def gray_version(source: Path, out: Path) -> None:
@@ -137,7 +138,7 @@ def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dic
 
             model = work / f"{name}_{setting.replace(' ', '')}_{use_memory}.memo"
             started = time.perf_counter()
-            train([folder], model, config=TrainConfig(steps=steps), scenes=table, overwrite=True,
+            train([folder], model, config=TrainConfig(steps=steps, seed=SEED[0]), scenes=table, overwrite=True,
                   model_config=ModelConfig(use_memory=use_memory))
             trained = time.perf_counter() - started
             out = outputs[method] = work / f"{name}_{method}.mkv"
@@ -261,7 +262,7 @@ def prepare_unseen(name: str, steps: int, work: Path):
         png.rename(flat / f"key_{100000 + n}.png")
     model = work / f"{name}_unseen.memo"
     started = time.perf_counter()
-    train([flat], model, config=TrainConfig(steps=steps), overwrite=True)
+    train([flat], model, config=TrainConfig(steps=steps, seed=SEED[0]), overwrite=True)
     return keys, clips, model, time.perf_counter() - started
 
 
@@ -360,11 +361,13 @@ def speed_720p(work: Path, model: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=80)
+    parser.add_argument("--seed", type=int, default=TrainConfig.seed, help="training seed (figures move with it)")
     parser.add_argument("--clips", default="tupi_example,renpy_oa4_launch")
     parser.add_argument("--settings", default="every13,firsthalf", help="keyframe settings to run")
     parser.add_argument("--unseen", default="", help="clips for the other-clips protocol, e.g. wannaworktogether "
                         "(keyframes from some stretches of the film, the others colorized; runs alone)")
     args = parser.parse_args()
+    SEED[0] = args.seed
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.unseen:

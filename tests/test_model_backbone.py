@@ -221,3 +221,12 @@ def test_folded_batch_norm_gives_the_same_features_and_follows_the_weights():
         net.load_state_dict(other.state_dict())
         torch.testing.assert_close(net(L).pooled, other(L).pooled, rtol=1e-4, atol=1e-4)
         assert not torch.allclose(net(L).pooled, plain, atol=1e-3)
+
+
+def test_building_the_pretrained_backbone_leaves_the_random_stream_alone():
+    """The layers made after the backbone start the same whichever code builds it: its discarded
+    random initialisation is drawn aside."""
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    bb.build()
+    assert torch.equal(torch.get_rng_state(), state)

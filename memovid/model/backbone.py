@@ -260,7 +260,11 @@ def build(name: str = DEFAULT_BACKBONE, weights: str | Path | None = None, pretr
     if not path.is_file():
         raise InputError(f"{path}: backbone weights file not found")
     try:
-        net = BACKBONES[name](_read_state(path), file_sha256(path)).freeze()
+        # The random initialisation the weights replace draws from torch's random stream; drawn aside,
+        # so that the layers made after the backbone (query head, generator) start the same whichever
+        # backbone code builds it.
+        with torch.random.fork_rng(devices=[]):
+            net = BACKBONES[name](_read_state(path), file_sha256(path)).freeze()
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
     net.source = Path(weights) if weights is not None else None
