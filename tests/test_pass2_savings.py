@@ -216,3 +216,47 @@ def test_colorize_interrupted_while_finishing_leaves_no_output(tmp_path, monkeyp
     with pytest.raises(RunError, match="disk full"):
         colorize(gray, model, out)
     assert not out.exists() and not any("memovid-tmp" in p.name for p in tmp_path.iterdir())  # temp removed too
+
+
+def _film(path, frames: list[np.ndarray]):
+    from memovid.video import EncodeOptions, write_video
+    from memovid.video.frame import Frame
+
+    write_video((Frame(f, i) for i, f in enumerate(frames)), path, fps=24, options=EncodeOptions(codec="ffv1"))
+    return path
+
+
+def test_a_film_is_judged_colour_on_its_first_picture_that_is_not_black(tmp_path, caplog):
+    """Pass 2 reads a black-and-white film as luma and a colour one in colour: a colour film fading in
+    from black is colour, a gray one fading in is not, and only the colour one is warned about."""
+    import logging
+
+    black = [np.zeros((48, 64, 3), np.uint8)] * 3
+    ramp = np.repeat(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], 48, 0)
+    gray = _film(tmp_path / "gray.mkv", black + [np.repeat(ramp, 3, 2)] * 3)
+    tinted = np.concatenate([ramp, 255 - ramp, np.full_like(ramp, 90)], axis=2)
+    colour = _film(tmp_path / "colour.mkv", black + [tinted] * 3)
+    with caplog.at_level(logging.WARNING, logger="memovid"):
+        assert painter._has_colour(gray) is False
+        assert not caplog.messages
+        assert painter._has_colour(colour) is True
+    assert caplog.messages == ["colour.mkv already has colour: only its lightness is used"]
+
+
+def test_a_gray_film_comes_out_with_its_own_lightness(tmp_path):
+    """Read as luma, a black-and-white film's lightness is the output's, level for level (lossless
+    output; gamut clipping of the new colour moves it by a fraction of a level at most)."""
+    from memovid.color.lab import L_from_rgb8, luma_to_L
+    from memovid.video import read_frames
+
+    colour, keys, gray = keyframed_film(tmp_path, (96, 64), (0, 12))
+    model = tmp_path / "m.memo"
+    assert CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "64"]).exit_code == 0
+    out = tmp_path / "c.mkv"
+    result = CliRunner().invoke(cli, ["--quiet", "colorize", str(gray), "-m", str(model), "-o", str(out), "--codec", "ffv1"])
+    assert result.exit_code == 0, result.output
+    got = np.stack([L_from_rgb8(f.image) for f in read_frames(out)])
+    want = np.stack([luma_to_L(f.image) for f in read_frames(gray, mode="gray")])
+    assert got.shape == want.shape
+    assert np.abs(got - want).mean() < 0.5
+    assert float(np.stack([f.image for f in read_frames(out)]).std(axis=-1).mean()) > 0.5  # colour was added

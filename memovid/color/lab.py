@@ -187,8 +187,9 @@ def _is_gray(img: np.ndarray) -> bool:
 _L_FROM_GRAY8 = (116.0 * _f_inplace(_LINEAR_FROM_RGB8.copy()) - 16.0).astype(np.float32)
 
 
-def luma_to_L(gray: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 grey levels (decoded luma Y') -> (H, W) float32 L in [0, 100].
+def luma_to_L(gray: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) uint8 grey levels (decoded luma Y') -> (H, W) float32 L in [0, 100] (into ``out`` when
+    given, a float32 array of gray's shape).
 
     Each level g is read as the sRGB grey (g, g, g): luma_to_L(g) is the L of rgb8_to_lab of that
     grey (to 1e-5), and its a, b are 0. This is how a black-and-white frame enters Lab.
@@ -197,7 +198,7 @@ def luma_to_L(gray: np.ndarray) -> np.ndarray:
         shape = getattr(gray, "shape", None)
         dtype = getattr(gray, "dtype", type(gray).__name__)
         raise ValueError(f"gray must be a (H, W) uint8 array, got shape {shape} dtype {dtype}")
-    return _L_FROM_GRAY8[gray]
+    return cv2.LUT(gray, _L_FROM_GRAY8, dst=out)  # a table look-up: ~4x numpy's fancy indexing at 720p
 
 
 def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:

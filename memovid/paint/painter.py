@@ -77,7 +77,11 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         curve = fit_trust(model, analysis, shape, scene_features, config)
         palette_shares = PaletteShares(*shot_palettes(model, analysis, shape, config))
     done = generated = 0
-    frames = timed("decode, pass 2", read_frames(input, mode="rgb", prefetch=4, deinterlace=config.deinterlace))
+    # A black-and-white film is read as its luma alone, as pass 1 reads it: a third of the bytes of
+    # each frame held back for the keyframe chains (memovid.motion.guide), and no YUV -> RGB. A film
+    # already in colour is read in colour, so its own lightness (CIE L*) is what comes out.
+    mode = "rgb" if _has_colour(input) else "gray"
+    frames = timed("decode, pass 2", read_frames(input, mode=mode, prefetch=4, deinterlace=config.deinterlace))
 
     finisher = Finisher(upsample)
 
@@ -94,7 +98,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     # (BEHIND): mostly OpenCV, numpy and libx264, which let go of the GIL, so the second core works.
     with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
             behind(finish, BEHIND, "memovid-finish") as back:
-        located = _located(frames, analysis, shape, input)
+        located = _located(frames, analysis, shape)
         for batch in batches(_guided(located, analysis, shape, config), config.batch_size):
             with stage("trust"):
                 shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
@@ -167,15 +171,15 @@ class _Item:
     guide: object = None        # memovid.motion.guide.Guidance from the shot's keyframes, or None
 
 
-def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], input: Path) -> Iterator[_Item]:
-    from memovid.color.lab import L_from_rgb8
+def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int]) -> Iterator[_Item]:
+    """frames: (H, W) uint8 luma (a black-and-white film) or (H, W, 3) RGB (see ``paint``)."""
+    from memovid.color.lab import L_from_rgb8, luma_to_L
 
     timeline = _Timeline(analysis.table)
-    for n, f in enumerate(frames):
-        if n == 0:
-            _warn_if_colour(f.image, input)
+    for f in frames:
         with stage("resize to working size"):
-            L_small = L_from_rgb8(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
+            small = cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+            L_small = luma_to_L(small) if small.ndim == 2 else L_from_rgb8(small)
         yield _Item(f, L_small, *timeline.at(f.index))
 
 
@@ -261,7 +265,23 @@ def _shot_guide(analysis: Analysis, shot: int, shape: tuple[int, int], full_shap
     return guide
 
 
-def _warn_if_colour(rgb: np.ndarray, input: Path) -> None:
-    """Colour input is fine (its luminance is used); say so once, since the user may not expect it."""
-    if chroma(rgb[::8, ::8]) > 4:
-        warn_once(f"colour-input:{input}", "%s already has colour: only its luminance is used", input.name)
+COLOUR_LOOK = 48  # frames _has_colour may read for one that is not a flat (black) picture
+
+
+def _has_colour(input: Path) -> bool:
+    """Whether the film is already in colour, judged on its first picture that is not flat (a colour
+    film fading in from black starts with gray frames); colour input is fine (its lightness is
+    used), said once, since the user may not expect it."""
+    from memovid.video import read_frames
+
+    frames = read_frames(input, mode="rgb", max_size=256)
+    try:
+        for _, frame in zip(range(COLOUR_LOOK), frames):
+            if chroma(frame.image) > 4:
+                warn_once(f"colour-input:{input}", "%s already has colour: only its lightness is used", input.name)
+                return True
+            if float(frame.image.std()) > 8:
+                return False
+    finally:
+        frames.close()
+    return False
