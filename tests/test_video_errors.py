@@ -94,7 +94,9 @@ def test_codec_choices_are_checked():
         EncodeOptions(codec="vp9")
     with pytest.raises(InputError, match="ffv1 has no crf"):
         EncodeOptions(codec="ffv1", crf=10)
-    assert EncodeOptions().encoder_options() == {"crf": "18", "preset": "medium"}
+    assert EncodeOptions().encoder_options() == {"crf": "18", "preset": "medium", "rc-lookahead": "20"}
+    # a preset the user names brings its own lookahead
+    assert EncodeOptions(preset="slow").encoder_options() == {"crf": "18", "preset": "slow"}
 
 
 def test_frames_of_changing_size_are_refused(tmp_path):
