@@ -201,6 +201,12 @@ def luma_to_L(gray: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return cv2.LUT(gray, _L_FROM_GRAY8, dst=out)  # a table look-up: ~4x numpy's fancy indexing at 720p
 
 
+def frame_L(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """A decoded frame's L, (H, W) float32 in [0, 100]: ``luma_to_L`` of (H, W) uint8 luma (a
+    black-and-white film read as such, into ``out`` when given), ``L_from_rgb8`` of (H, W, 3) RGB."""
+    return luma_to_L(image, out=out) if image.ndim == 2 else L_from_rgb8(image)
+
+
 def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     """(H, W, 3) float Lab (L in [0, 100], a, b about [-110, 110]) -> (H, W, 3) uint8 sRGB.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from memovid.color.lab import L_ab_to_rgb8, L_from_rgb8, luma_to_L
+from memovid.color.lab import L_ab_to_rgb8, frame_L
 from memovid.scratch import Scratch
 
 
@@ -29,14 +29,11 @@ class Finisher:
 
     def __call__(self, image: np.ndarray, L_small: np.ndarray, ab: np.ndarray, guide, share: np.ndarray | None,
                  gain: float = 1.0) -> np.ndarray:
-        """image: the film's frame, (H, W) uint8 luma (a black-and-white film) or (H, W, 3) uint8 RGB. L_small: (h, w) float32 in [0, 100] and ab: (h, w, 2)
-        float32 Lab units, the painted working size. guide: memovid.motion.guide.Guidance or None.
+        """image: the film's frame, (H, W) uint8 luma (a black-and-white film) or (H, W, 3) uint8 RGB.
+        L_small: (h, w) float32 in [0, 100] and ab: (h, w, 2) float32 Lab units, the painted working size. guide: memovid.motion.guide.Guidance or None.
         share: (h, w) in [0, 1], how much of the guide's moved colour to keep (None without a guide).
         gain: the fade's chroma gain (memovid.paint.fades)."""
-        if image.ndim == 2:  # (H, W) in [0, 100]
-            L_full = luma_to_L(image, out=self.scratch.get("L", image.shape))
-        else:
-            L_full = L_from_rgb8(image)
+        L_full = frame_L(image, out=self.scratch.get("L", image.shape[:2]))  # (H, W) in [0, 100]
         ab_full = self.upsample(ab, L_small, L_full, scratch=self.scratch)
         if guide is not None and guide.full_ab is not None:
             self._keep_moved(ab_full, guide.full_ab, share)

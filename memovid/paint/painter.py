@@ -173,13 +173,12 @@ class _Item:
 
 def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int]) -> Iterator[_Item]:
     """frames: (H, W) uint8 luma (a black-and-white film) or (H, W, 3) RGB (see ``paint``)."""
-    from memovid.color.lab import L_from_rgb8, luma_to_L
+    from memovid.color.lab import frame_L
 
     timeline = _Timeline(analysis.table)
     for f in frames:
         with stage("resize to working size"):
-            small = cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-            L_small = luma_to_L(small) if small.ndim == 2 else L_from_rgb8(small)
+            L_small = frame_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
         yield _Item(f, L_small, *timeline.at(f.index))
 
 

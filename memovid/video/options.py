@@ -55,8 +55,8 @@ class CodecSpec:
 CODECS: Mapping[str, CodecSpec] = MappingProxyType({
     # h264 is the viewing copy: 8 bits, because players and browsers rarely decode High 10.
     # Its lookahead is 20 frames, not medium's 40: libx264 holds every lookahead frame at full size,
-    # ~78 MiB of the encoder's peak at 720p (growing with the picture) for -0.08 dB PSNR and a 1 % smaller file on
-    # the 720p profile clip (notes/NOTES.md). x264's own "faster" preset uses 20.
+    # ~78 MiB of the encoder's peak at 720p (growing with the picture), for -0.08 dB PSNR and a 1 %
+    # smaller file on the 720p profile clip (notes/NOTES.md). x264's own "faster" preset uses 20.
     "h264": CodecSpec("libx264", "yuv420p", crf=18, preset="medium", preset_options={"rc-lookahead": "20"},
                       extension=".mp4"),
     "h265": CodecSpec("libx265", "yuv420p10le", {"x265-params": "log-level=error"}, crf=20,
