@@ -45,8 +45,9 @@ import cv2
 import numpy as np
 
 import memovid.log  # noqa: F401
-from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
+from memovid.color.lab import luma_to_L, rgb8_to_lab
 from memovid.color.levels import l_to_l8
+from memovid.color.ycbcr import i420_of, luma_colour_rgb8
 from memovid.paint.colorize import colorize
 from memovid.paint.config import ColorizeConfig
 from memovid.training.config import TrainConfig
@@ -54,7 +55,7 @@ from memovid.report.metrics import evaluate
 from memovid.scenes import split_file
 from memovid.temporal import TemporalConfig
 from memovid.training.train import train
-from memovid.video import read_frames, transcode, write_video
+from memovid.video import open_writer, read_frames, transcode, write_video
 from memovid.video.frame import Frame
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -98,14 +99,24 @@ def write_keyframes(source: Path, indices: list[int], folder: Path) -> dict[int,
     return lab
 
 
+def write_colour(gray: Path, out: Path, paint) -> None:
+    """Write gray's own luma with paint(index, L) -> (H, W, 2) ab, or a constant (2,), as colour, the
+    way colorize writes a black-and-white film (memovid.color.ycbcr): a baseline and memovid lose the
+    same to the output's form."""
+    with open_writer(out, source=gray, overwrite=True) as writer:
+        for f in read_frames(gray, mode="gray"):
+            L = luma_to_L(f.image)
+            ab = np.ascontiguousarray(np.broadcast_to(np.asarray(paint(f.index, L), np.float32), (*L.shape, 2)))
+            weights = writer.yuv420_weights(f)
+            if weights is None:
+                writer.write(f.with_image(luma_colour_rgb8(f.image, L, ab)))
+            else:
+                writer.write_yuv420(f, i420_of(f.image, ab, weights))
+
+
 def baseline_video(gray: Path, out: Path, ab_for) -> None:
     """Write gray's luminance with ab_for(index) (H, W, 2) or a constant (2,) as colour."""
-    def frames():
-        for f in read_frames(gray, mode="rgb"):
-            lab = rgb8_to_lab(f.image)
-            lab[..., 1:] = ab_for(f.index)
-            yield f.with_image(lab_to_rgb8(lab))
-    write_video(frames(), out, source=gray, overwrite=True)
+    write_colour(gray, out, lambda index, L: ab_for(index))
 
 
 def run_clip(name: str, steps: int, work: Path, settings: list[str]) -> list[dict]:
@@ -183,12 +194,7 @@ def keyframeless_rows(name: str, setting: str, bare: list[int], source: Path, gr
 
     out = outputs["palette alone (3 look-alike keyframes)"] = work / f"{name}_palette.mkv"
 
-    def frames():
-        for f in read_frames(gray, mode="rgb"):
-            frame_lab = rgb8_to_lab(f.image)
-            frame_lab[..., 1:] = palette(f.index, frame_lab[..., 0])
-            yield f.with_image(lab_to_rgb8(frame_lab))
-    write_video(frames(), out, source=gray, overwrite=True)
+    write_colour(gray, out, palette)
     wanted = set(bare)
 
     def only(path: Path):
@@ -287,13 +293,7 @@ def run_unseen(name: str, steps: int, work: Path) -> list[dict]:
     for k, (truth, gray) in enumerate(clips):
         for method, paint in methods.items():
             out = work / f"{name}_u{k}_{method.split()[0]}.mkv"
-
-            def frames():
-                for f in read_frames(gray, mode="rgb"):
-                    lab = rgb8_to_lab(f.image)
-                    lab[..., 1:] = paint(lab[..., 0])
-                    yield f.with_image(lab_to_rgb8(lab))
-            write_video(frames(), out, source=gray, overwrite=True)
+            write_colour(gray, out, lambda index, L, paint=paint: paint(L))
             reports[method].append(evaluate(out, truth).to_dict())
         out = work / f"{name}_u{k}_memovid.mkv"
         result = colorize(gray, model, out, overwrite=True)

@@ -1,6 +1,9 @@
 """The full-size end of pass 2, one frame at a time: upsample the painted chroma onto the film's own
 luminance, keep the keyframes' moved full-size colour where it is trusted, dim chroma in fades,
-convert to RGB.
+convert. A black-and-white film keeps its own luma, with the painted colour's chroma beside it
+(memovid.color.ycbcr); going to an 8-bit 4:2:0 video it goes straight to the planes the encoder
+takes, the chroma made at the chroma planes' size: a quarter of the pixels to upsample, blend and
+convert.
 
 It runs in colorize's write-behind thread (memovid.paint.painter) and reuses its full-size arrays
 from frame to frame (memovid.scratch: fresh ones cost more in page faults than the arithmetic).
@@ -11,12 +14,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from memovid.color.lab import L_ab_to_rgb8, frame_L
+from memovid.color.lab import L_ab_to_rgb8, frame_L, luma_to_L
+from memovid.color.ycbcr import i420, luma_colour_rgb8
 from memovid.scratch import Scratch
 
 
 class Finisher:
-    """``finisher(image, L_small, ab, guide, share, gain)`` -> the frame in colour, (H, W, 3) uint8.
+    """``finisher(image, L_small, ab, guide, share, gain)`` -> the frame in colour, (H, W, 3) uint8 RGB
+    (a black-and-white film's with its luma unchanged, BT.601), or ``finisher.yuv420(...)`` -> I420.
 
     upsample: one of memovid.paint.upsample.UPSAMPLERS. The RGB returned is one of the finisher's own
     arrays, valid until the next call: the caller encodes it before finishing another frame. One
@@ -26,6 +31,7 @@ class Finisher:
     def __init__(self, upsample) -> None:
         self.upsample = upsample
         self.scratch = Scratch()
+        self.half = Scratch()  # the chroma-size arrays of ``yuv420`` (same names, other shapes)
 
     def __call__(self, image: np.ndarray, L_small: np.ndarray, ab: np.ndarray, guide, share: np.ndarray | None,
                  gain: float = 1.0) -> np.ndarray:
@@ -39,15 +45,47 @@ class Finisher:
             self._keep_moved(ab_full, guide.full_ab, share)
         if gain != 1.0:
             cv2.multiply(ab_full, (gain, gain, 0.0, 0.0), dst=ab_full)
+        if image.ndim == 2:  # a black-and-white film keeps its own luma (memovid.color.ycbcr)
+            return luma_colour_rgb8(image, L_full, ab_full, scratch=self.scratch)
         return L_ab_to_rgb8(L_full, ab_full, self.scratch)
 
+    def yuv420(self, luma: np.ndarray, L_small: np.ndarray, ab: np.ndarray, guide, share: np.ndarray | None,
+               gain: float, weights: tuple[float, float]) -> np.ndarray:
+        """The frame as one (3H/2, W) uint8 I420 buffer (studio-range Y' plane, then Cb, then Cr at
+        (H/2, W/2)), what PyAV's ``VideoFrame.from_ndarray(..., format="yuv420p")`` takes.
+
+        luma: (H, W) uint8, the black-and-white film's frame (H and W even). weights: the output's
+        colour matrix (Kr, Kb). Other arguments as ``__call__``. The buffer is the finisher's own,
+        valid until the next call. Y' is the film's own luma, level for level; Cb and Cr come from
+        the colour painted at the chroma size, on the luma averaged over each 2x2 block.
+        """
+        if luma.ndim != 2 or luma.shape[0] % 2 or luma.shape[1] % 2:
+            raise ValueError(f"yuv420 needs (H, W) luma of even size, got {luma.shape}")
+        H, W = luma.shape
+        h, w = H // 2, W // 2
+        scratch = self.half
+        luma_half = cv2.resize(luma, (w, h), dst=scratch.get("luma", (h, w), np.uint8), interpolation=cv2.INTER_AREA)
+        L_half = luma_to_L(luma_half, out=scratch.get("L", (h, w)))
+        ab_half = self.upsample(ab, L_small, L_half, scratch=scratch)
+        if guide is not None and guide.full_ab is not None:
+            moved = cv2.resize(guide.full_ab, (w, h), dst=scratch.get("moved", (h, w, 2)), interpolation=cv2.INTER_AREA)
+            _keep_moved(ab_half, moved, share, scratch)
+        if gain != 1.0:
+            cv2.multiply(ab_half, (gain, gain, 0.0, 0.0), dst=ab_half)
+        return i420(luma, L_half, ab_half, weights, out=self.scratch.get("yuv420", (H * 3 // 2, W), np.uint8),
+                    scratch=scratch)
+
     def _keep_moved(self, ab_full: np.ndarray, moved: np.ndarray, share: np.ndarray) -> None:
-        """ab_full += share * (moved - ab_full), in place: the share of the keyframes' moved full-size
-        colour kept over the upsampled guess (memovid.paint.painter._trust_guide at working size).
-        The share is doubled to two channels at the working size and stretched once (bilinear
-        resizing is linear: the same as stretching it and doubling)."""
-        H, W = ab_full.shape[:2]
-        share2 = cv2.resize(cv2.merge((share, share)), (W, H), dst=self.scratch.get("share", (H, W, 2)),
-                            interpolation=cv2.INTER_LINEAR)
-        gap = cv2.subtract(moved, ab_full, dst=self.scratch.get("gap", (H, W, 2)))
-        cv2.accumulateProduct(gap, share2, ab_full)
+        _keep_moved(ab_full, moved, share, self.scratch)
+
+
+def _keep_moved(ab_full: np.ndarray, moved: np.ndarray, share: np.ndarray, scratch: Scratch) -> None:
+    """ab_full += share * (moved - ab_full), in place: the share of the keyframes' moved colour kept
+    over the upsampled guess (memovid.paint.painter._trust_guide at working size), at ab_full's size.
+    The share is doubled to two channels at the working size and stretched once (bilinear resizing
+    is linear: the same as stretching it and doubling)."""
+    H, W = ab_full.shape[:2]
+    share2 = cv2.resize(cv2.merge((share, share)), (W, H), dst=scratch.get("share", (H, W, 2)),
+                        interpolation=cv2.INTER_LINEAR)
+    gap = cv2.subtract(moved, ab_full, dst=scratch.get("gap", (H, W, 2)))
+    cv2.accumulateProduct(gap, share2, ab_full)

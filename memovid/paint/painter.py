@@ -89,9 +89,15 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         """Full size, in the write-behind thread (memovid.paint.finish). (memovid.timing times the main
         thread only: this shows there as "finishing (queue full)", the time pass 2 waits for it.)"""
         item, smooth, share = job
-        rgb = finisher(item.frame.image, item.L_small, smooth, item.guide, share,
-                       analysis.fade_gain.get(item.frame.index, 1.0))
-        writer.write(item.frame.with_image(rgb))  # encoded before the finisher's next frame overwrites rgb
+        gain = analysis.fade_gain.get(item.frame.index, 1.0)
+        weights = writer.yuv420_weights(item.frame)
+        # each result is encoded before the finisher's next frame overwrites it
+        if weights is not None:  # a black-and-white film into 4:2:0: its own luma goes out untouched
+            writer.write_yuv420(item.frame, finisher.yuv420(item.frame.image, item.L_small, smooth, item.guide,
+                                                            share, gain, weights))
+        else:
+            writer.write(item.frame.with_image(finisher(item.frame.image, item.L_small, smooth, item.guide,
+                                                        share, gain)))
 
     # The keyframe chains and the smoother estimate each pair of consecutive frames once between them;
     # the full-size finishing and the encoder run in a thread of their own, a few frames behind

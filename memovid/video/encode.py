@@ -244,6 +244,34 @@ class VideoWriter:
             av_frame = av.VideoFrame.from_ndarray(image, format="rgb24" if image.ndim == 3 else "gray8")
             if self._sws_colorspace is not None:
                 av_frame = av_frame.reformat(format=self._video.pix_fmt, dst_colorspace=self._sws_colorspace)
+        self._encode(av_frame, frame)
+
+    def yuv420_weights(self, frame: Frame) -> tuple[float, float] | None:
+        """The colour matrix's luma weights (Kr, Kb) when ``frame`` (the next to write) may be handed
+        over as I420 planes (``write_yuv420``): a black-and-white picture ((H, W) uint8, no deeper
+        luminance) going into an 8-bit 4:2:0 video stream of its own size, even on both sides.
+        None otherwise (image sequences, RGB and deep codecs, odd sizes): then ``write`` it as RGB."""
+        image = frame.image
+        if self._sequence is not None or frame.luma is not None or image.ndim != 2 or image.dtype != np.uint8:
+            return None
+        if self._video is None:
+            self._open_video(frame)
+        if self._deep or self._video.pix_fmt != "yuv420p" or any(self._pad) or image.shape != self._frame_size:
+            return None
+        return depth.weights(self._video.codec_context.colorspace)
+
+    def write_yuv420(self, frame: Frame, planes: np.ndarray) -> None:
+        """Encode one frame given as a (3H/2, W) uint8 I420 buffer: studio-range Y', then Cb and Cr at
+        (H/2, W/2), in the matrix ``yuv420_weights`` named (ask it first). ``frame`` gives the
+        timing; its picture is not read. The buffer is copied before this returns."""
+        H, W = self._frame_size
+        if planes.shape != (H * 3 // 2, W) or planes.dtype != np.uint8:
+            raise InputError(f"frame {frame.index}: I420 planes must be ({H * 3 // 2}, {W}) uint8, "
+                             f"got {planes.shape} {planes.dtype}")
+        self._encode(av.VideoFrame.from_ndarray(planes, format="yuv420p"), frame)
+
+    def _encode(self, av_frame: av.VideoFrame, frame: Frame) -> None:
+        """Time-stamp ``av_frame`` from ``frame``, encode and mux it, then the audio up to it."""
         pts = frame.pts if self._use_pts else self.frames
         if self._last_pts is not None and pts <= self._last_pts:
             # decode already gives increasing times (memovid.video.timeline); frames made elsewhere may
