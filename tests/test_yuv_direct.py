@@ -126,3 +126,28 @@ def test_colorize_keeps_a_gray_films_luma_and_gives_back_a_keyframes_colour(tmp_
                                      for p in (colour, out, floor))
     # (light re-made from the colour's L*, as before this path, costs 4.47 here against the floor's 3.82)
     assert mean_ciede2000(painted, original) < 1.05 * mean_ciede2000(subsampled, original)
+
+
+@pytest.mark.parametrize("codec, halved", [("h264", True), ("ffv1", False)])
+def test_keyframe_colour_is_moved_at_the_size_the_output_keeps(tmp_path, monkeypatch, codec, halved):
+    """Written as I420 the keyframes' colour is read and moved at the chroma size (a quarter of the
+    remapping and memory); an RGB output keeps it at the film's size."""
+    from memovid.paint import painter
+
+    colour, keys, gray = keyframed_film(tmp_path, (96, 64), (0, 12))
+    model = tmp_path / "m.memo"
+    assert CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2",
+                                    "--size", "64"]).exit_code == 0
+    real, shapes = painter._shot_guide, []
+
+    def spy(analysis, shot, shape, colour_shape, config):
+        shapes.append(colour_shape)
+        guide = real(analysis, shot, shape, colour_shape, config)
+        return guide
+
+    monkeypatch.setattr(painter, "_shot_guide", spy)
+    out = tmp_path / f"c.{'mp4' if codec == 'h264' else 'mkv'}"
+    result = CliRunner().invoke(cli, ["--quiet", "colorize", str(gray), "-m", str(model), "-o", str(out),
+                                      "--codec", codec])
+    assert result.exit_code == 0, result.output
+    assert shapes and set(shapes) == {(32, 48) if halved else (64, 96)}

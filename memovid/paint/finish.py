@@ -42,7 +42,11 @@ class Finisher:
         L_full = frame_L(image, out=self.scratch.get("L", image.shape[:2]))  # (H, W) in [0, 100]
         ab_full = self.upsample(ab, L_small, L_full, scratch=self.scratch)
         if guide is not None and guide.full_ab is not None:
-            self._keep_moved(ab_full, guide.full_ab, share)
+            moved = guide.full_ab
+            if moved.shape[:2] != ab_full.shape[:2]:
+                moved = cv2.resize(moved, ab_full.shape[1::-1], dst=self.scratch.get("moved", ab_full.shape),
+                                   interpolation=cv2.INTER_LINEAR)
+            self._keep_moved(ab_full, moved, share)
         if gain != 1.0:
             cv2.multiply(ab_full, (gain, gain, 0.0, 0.0), dst=ab_full)
         if image.ndim == 2:  # a black-and-white film keeps its own luma (memovid.color.ycbcr)
@@ -68,7 +72,9 @@ class Finisher:
         L_half = luma_to_L(luma_half, out=scratch.get("L", (h, w)))
         ab_half = self.upsample(ab, L_small, L_half, scratch=scratch)
         if guide is not None and guide.full_ab is not None:
-            moved = cv2.resize(guide.full_ab, (w, h), dst=scratch.get("moved", (h, w, 2)), interpolation=cv2.INTER_AREA)
+            moved = guide.full_ab  # moved at the chroma size already (memovid.paint.painter), or shrunk here
+            if moved.shape[:2] != (h, w):
+                moved = cv2.resize(moved, (w, h), dst=scratch.get("moved", (h, w, 2)), interpolation=cv2.INTER_AREA)
             _keep_moved(ab_half, moved, share, scratch)
         if gain != 1.0:
             cv2.multiply(ab_half, (gain, gain, 0.0, 0.0), dst=ab_half)

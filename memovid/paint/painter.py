@@ -12,6 +12,7 @@ the full-size finishing and the encoder in another, a few frames behind (memovid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Iterator
 
@@ -81,7 +82,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     # each frame held back for the keyframe chains (memovid.motion.guide), and no YUV -> RGB. A film
     # already in colour is read in colour, so its own lightness (CIE L*) is what comes out.
     mode = "rgb" if _has_colour(input) else "gray"
-    frames = timed("decode, pass 2", read_frames(input, mode=mode, prefetch=4, deinterlace=config.deinterlace))
+    frames = iter(timed("decode, pass 2", read_frames(input, mode=mode, prefetch=4, deinterlace=config.deinterlace)))
 
     finisher = Finisher(upsample)
 
@@ -104,8 +105,12 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     # (BEHIND): mostly OpenCV, numpy and libx264, which let go of the GIL, so the second core works.
     with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
             behind(finish, BEHIND, "memovid-finish") as back:
-        located = _located(frames, analysis, shape)
-        for batch in batches(_guided(located, analysis, shape, config), config.batch_size):
+        first = next(frames, None)
+        # Written as I420, a frame's colour is only ever used at the chroma size: the keyframes' full-size
+        # colour is read and moved at that size too (a quarter of the remapping and of the memory).
+        chroma_only = first is not None and writer.yuv420_weights(first) is not None
+        located = _located(chain([first] if first is not None else [], frames), analysis, shape)
+        for batch in batches(_guided(located, analysis, shape, config, chroma_only), config.batch_size):
             with stage("trust"):
                 shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
             ab, made = _generated(model, batch, shares, analysis, scene_features, fallback, shape, config)
@@ -189,15 +194,16 @@ def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int]) -> It
 
 
 def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
-            config: ColorizeConfig) -> Iterator[_Item]:
-    """Attaches each frame's keyframe guidance, shot by shot, in display order.
+            config: ColorizeConfig, chroma_only: bool = False) -> Iterator[_Item]:
+    """Attaches each frame's keyframe guidance, shot by shot, in display order; the keyframes' own
+    colour is moved at the frame's size, or at the 4:2:0 chroma size (H/2, W/2) with ``chroma_only``.
 
     Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
     frames back until the shot's next keyframe; a shot whose keyframes are further apart than
     MAX_HELD frames (or HELD_BYTES of frames) gets direct warps instead, so memory stays bounded
     whatever the keyframe spacing and the frame size.
     """
-    from itertools import chain, groupby
+    from itertools import groupby
 
     from memovid.color.levels import l_to_l8
 
@@ -205,7 +211,9 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
         first = next(group)
         group = chain([first], group)
         with stage("guide"):
-            guide = _shot_guide(analysis, shot, shape, first.frame.image.shape[:2], config) if config.guidance else None
+            H, W = first.frame.image.shape[:2]
+            colour_shape = (H // 2, W // 2) if chroma_only else (H, W)
+            guide = _shot_guide(analysis, shot, shape, colour_shape, config) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
         elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):

@@ -75,4 +75,8 @@ def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.n
                   path, keyframe.frame)
         return None
     ab = lab[..., 1:]
-    return ab if (h, w) == shape else cv2.resize(ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    if (h, w) == shape:
+        return ab
+    # shrinking (to the 4:2:0 chroma size, or from a larger scan) averages; enlarging interpolates
+    shrink = h > shape[0] or w > shape[1]
+    return cv2.resize(ab, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
