@@ -1,4 +1,6 @@
 """Encode RGB frames to a container (or a PNG sequence), copying the source's audio and subtitles.
+A black-and-white film's frames may instead come as ready I420 planes (``write_yuv420``: its own
+luma and the painted chroma, memovid.color.ycbcr) where the stream is 8-bit 4:2:0 of their size.
 
 Guarantees a film restorer relies on:
 - frame timestamps (pts / time_base) are kept, so variable-frame-rate video stays in sync with audio;
