@@ -4,7 +4,8 @@ memovid learns ab against the luma of its colour examples read as a gray (memovi
 ``rgb8_to_film_lab``), so a painted pixel is "this luma, with this colour". Turning (luma-as-L*, ab)
 into RGB and letting the encoder take its luma again changes the light wherever the colour is
 saturated (a pure blue has luma 11 and L* 32): with the true ab of real colour footage, that round
-trip alone costs CIEDE2000 0.47-1.9 against the footage itself (notes/NOTES.md). Written as Y'CbCr,
+trip alone costs CIEDE2000 0.47-1.9 against the footage itself (README, "Where the open bars
+stand"; the one clip that goes the other way codes its whites as superwhite). Written as Y'CbCr,
 the film's luma goes out as it came in, and only Cb and Cr are computed, at the chroma planes'
 size, as the same Lab -> RGB -> Cb/Cr the encoder's swscale would have done on the full picture.
 """
@@ -16,10 +17,10 @@ import numpy as np
 
 from memovid.scratch import Scratch
 
-# Full-range luma level -> studio-range code (16-235), rounded: decode expanded studio range to full
-# (memovid.video.decode), and this undoes it exactly for every level that came from a studio code.
 BT601 = (0.299, 0.114)  # (Kr, Kb): the luma memovid's training reads (memovid.color.lab.luma)
 
+# Full-range luma level -> studio-range code (16-235), rounded: decode expanded studio range to full
+# (memovid.video.decode), and this undoes it exactly for every level that came from a studio code.
 _STUDIO_Y = np.clip(np.rint(16.0 + np.arange(256) * (219.0 / 255.0)), 0, 255).astype(np.uint8)
 
 
