@@ -151,3 +151,23 @@ def test_keyframe_colour_is_moved_at_the_size_the_output_keeps(tmp_path, monkeyp
                                       "--codec", codec])
     assert result.exit_code == 0, result.output
     assert shapes and set(shapes) == {(32, 48) if halved else (64, 96)}
+
+
+def test_the_planes_take_the_sources_colour_matrix(tmp_path):
+    """An HD source tagged BT.709 gets BT.709 chroma and is tagged so; an untagged one BT.601."""
+    source = tmp_path / "hd.mp4"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 32, 16, "yuv420p"
+        stream.codec_context.colorspace = 1  # AVCOL_SPC_BT709
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.full((16, 32, 3), 90 + i, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame.reformat(format="yuv420p", dst_colorspace=1)))
+        container.mux(stream.encode())
+    out = tmp_path / "out.mp4"
+    first = next(iter(read_frames(source, mode="gray")))
+    with open_writer(out, source=source) as writer:
+        assert writer.yuv420_weights(first) == BT709
+        writer.write_yuv420(first, np.full((24, 32), 128, np.uint8))
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.colorspace == 1
