@@ -40,15 +40,7 @@ class Finisher:
         share: (h, w) in [0, 1], how much of the guide's moved colour to keep (None without a guide).
         gain: the fade's chroma gain (memovid.paint.fades)."""
         L_full = frame_L(image, out=self.scratch.get("L", image.shape[:2]))  # (H, W) in [0, 100]
-        ab_full = self.upsample(ab, L_small, L_full, scratch=self.scratch)
-        if guide is not None and guide.full_ab is not None:
-            moved = guide.full_ab
-            if moved.shape[:2] != ab_full.shape[:2]:
-                moved = cv2.resize(moved, ab_full.shape[1::-1], dst=self.scratch.get("moved", ab_full.shape),
-                                   interpolation=cv2.INTER_LINEAR)
-            self._keep_moved(ab_full, moved, share)
-        if gain != 1.0:
-            cv2.multiply(ab_full, (gain, gain, 0.0, 0.0), dst=ab_full)
+        ab_full = self._colour(ab, L_small, L_full, guide, share, gain, self.scratch)
         if image.ndim == 2:  # a black-and-white film keeps its own luma (memovid.color.ycbcr)
             return luma_colour_rgb8(image, L_full, ab_full, scratch=self.scratch)
         return L_ab_to_rgb8(L_full, ab_full, self.scratch)
@@ -58,31 +50,37 @@ class Finisher:
         """The frame as one (3H/2, W) uint8 I420 buffer (studio-range Y' plane, then Cb, then Cr at
         (H/2, W/2)), what PyAV's ``VideoFrame.from_ndarray(..., format="yuv420p")`` takes.
 
-        luma: (H, W) uint8, the black-and-white film's frame (H and W even). weights: the output's
-        colour matrix (Kr, Kb). Other arguments as ``__call__``. The buffer is the finisher's own,
-        valid until the next call. Y' is the film's own luma, level for level; Cb and Cr come from
-        the colour painted at the chroma size, on the luma averaged over each 2x2 block.
+        luma: (H, W) uint8, the black-and-white film's frame (H and W even: memovid.color.ycbcr.i420
+        checks). weights: the output's colour matrix (Kr, Kb). Other arguments as ``__call__``. The
+        buffer is the finisher's own, valid until the next call. Y' is the film's own luma, level for
+        level; Cb and Cr come from the colour painted at the chroma size, on the luma averaged over
+        each 2x2 block.
         """
-        if luma.ndim != 2 or luma.shape[0] % 2 or luma.shape[1] % 2:
-            raise ValueError(f"yuv420 needs (H, W) luma of even size, got {luma.shape}")
-        H, W = luma.shape
+        H, W = luma.shape[:2]
         h, w = H // 2, W // 2
         scratch = self.half
         luma_half = cv2.resize(luma, (w, h), dst=scratch.get("luma", (h, w), np.uint8), interpolation=cv2.INTER_AREA)
         L_half = luma_to_L(luma_half, out=scratch.get("L", (h, w)))
-        ab_half = self.upsample(ab, L_small, L_half, scratch=scratch)
-        if guide is not None and guide.full_ab is not None:
-            moved = guide.full_ab  # moved at the chroma size already (memovid.paint.painter), or shrunk here
-            if moved.shape[:2] != (h, w):
-                moved = cv2.resize(moved, (w, h), dst=scratch.get("moved", (h, w, 2)), interpolation=cv2.INTER_AREA)
-            _keep_moved(ab_half, moved, share, scratch)
-        if gain != 1.0:
-            cv2.multiply(ab_half, (gain, gain, 0.0, 0.0), dst=ab_half)
+        ab_half = self._colour(ab, L_small, L_half, guide, share, gain, scratch)
         return i420(luma, L_half, ab_half, weights, out=self.scratch.get("yuv420", (H * 3 // 2, W), np.uint8),
                     scratch=scratch)
 
-    def _keep_moved(self, ab_full: np.ndarray, moved: np.ndarray, share: np.ndarray) -> None:
-        _keep_moved(ab_full, moved, share, self.scratch)
+    def _colour(self, ab: np.ndarray, L_small: np.ndarray, L: np.ndarray, guide, share: np.ndarray | None,
+                gain: float, scratch: Scratch) -> np.ndarray:
+        """The painted ab brought to L's size (the frame's, or its chroma planes'): upsampled onto L,
+        the trusted share of the keyframes' moved colour kept over it, dimmed by the fade's gain."""
+        ab_out = self.upsample(ab, L_small, L, scratch=scratch)
+        if guide is not None and guide.full_ab is not None:
+            moved = guide.full_ab  # moved at the size asked for (memovid.paint.painter), or resized here
+            size = L.shape
+            if moved.shape[:2] != size:
+                shrink = moved.shape[0] > size[0]
+                moved = cv2.resize(moved, (size[1], size[0]), dst=scratch.get("moved", (*size, 2)),
+                                   interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            _keep_moved(ab_out, moved, share, scratch)
+        if gain != 1.0:
+            cv2.multiply(ab_out, (gain, gain, 0.0, 0.0), dst=ab_out)
+        return ab_out
 
 
 def _keep_moved(ab_full: np.ndarray, moved: np.ndarray, share: np.ndarray, scratch: Scratch) -> None:
