@@ -90,7 +90,7 @@ def training_speed(model_keys: Path, steps: int, work: Path) -> float:
 
 
 def colorize_rss(gray: Path, model: Path, work: Path) -> float:
-    """Peak resident memory of ``memovid colorize`` on the clip, MB (a child process of its own)."""
+    """Peak resident memory of ``memovid colorize`` on the clip, MiB (a child process of its own)."""
     subprocess.run([sys.executable, "-m", "memovid", "colorize", str(gray), "-m", str(model),
                     "-o", str(work / "rss.mp4"), "--overwrite"], check=True, capture_output=True)
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -135,7 +135,7 @@ def main() -> None:
         print(f"\ntranscode {plain.frames / t_plain:.1f} frames/s, colorize {frames / t_colour:.2f} frames/s: "
               f"ratio {t_plain / t_colour * frames / plain.frames:.3f}")
         if not args.no_rss:
-            print(f"colorize peak RSS (child process): {colorize_rss(gray, model, work):.0f} MB")
+            print(f"colorize peak RSS (child process): {colorize_rss(gray, model, work):.0f} MiB")
         if args.train_steps:
             speed = training_speed(work / "keys", args.train_steps, work)
             print(f"training: {speed:.3f} steps/s at batch 4, 256 px crops "
