@@ -171,3 +171,59 @@ def test_the_planes_take_the_sources_colour_matrix(tmp_path):
         writer.write_yuv420(first, np.full((24, 32), 128, np.uint8))
     with av.open(str(out)) as container:
         assert container.streams.video[0].codec_context.colorspace == 1
+
+
+def _bt709_source(path, size=(32, 16)):
+    """A short gray H.264 film tagged BT.709 (an HD scan's matrix)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.codec_context.colorspace = 1  # AVCOL_SPC_BT709
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), 90 + i, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame.reformat(format="yuv420p", dst_colorspace=1)))
+        container.mux(stream.encode())
+    return path
+
+
+def test_an_rgb_written_film_keeps_its_luma_in_the_outputs_matrix(tmp_path):
+    """Through the RGB door (here lossless 4:4:4 H.264; ProRes and 10-bit H.265 go the same way) a
+    BT.709 film's colour picture is built around BT.709 luma, so the Y' coded is the film's own, even
+    where the painted colour is saturated; built around BT.601 luma it would be off by many levels."""
+    from memovid.color.ycbcr import luma_colour_rgb8
+
+    source = _bt709_source(tmp_path / "hd.mp4")
+    luma = np.tile(np.linspace(60, 200, 32).astype(np.uint8), (16, 1))
+    L = luma_to_L(luma)
+    ab = np.zeros((16, 32, 2), np.float32)
+    ab[:8, :, 1] = 40.0   # yellow
+    ab[8:, :, 0] = -35.0  # green
+    frame = Frame(luma, 0)
+
+    def coded_luma(weights):
+        out = tmp_path / f"out{weights[0]}.mp4"
+        with open_writer(out, source=source, options=EncodeOptions(crf=0, pix_fmt="yuv444p")) as writer:
+            assert writer.yuv420_weights(frame) is None  # 4:4:4: not the planar door
+            chosen = writer.rgb_luma_weights(frame)
+            writer.write(frame.with_image(luma_colour_rgb8(luma, L, ab, weights)))
+        with av.open(str(out)) as container:
+            decoded = next(container.decode(video=0))
+            plane = np.frombuffer(decoded.planes[0], np.uint8).reshape(16, -1)[:, :32]
+        return chosen, np.abs(plane.astype(int) - studio_luma(luma).astype(int))
+
+    chosen, error = coded_luma(BT709)
+    assert chosen == BT709
+    assert error.max() <= 1, error.max()
+    _, wrong = coded_luma(BT601)
+    assert wrong.max() >= 4, wrong.max()
+
+
+def test_rgb_luma_weights_are_bt601_where_nothing_converts(tmp_path):
+    gray = Frame(np.full((16, 24), 100, np.uint8), 0)
+    with open_writer(tmp_path / "a.mkv", source=_bt709_source(tmp_path / "hd.mp4", (24, 16)),
+                     options=EncodeOptions(codec="ffv1")) as writer:
+        assert writer.rgb_luma_weights(gray) == BT601  # RGB-coded: no matrix
+        writer.write(gray)
+    with open_writer(tmp_path / "seq/%03d.png") as writer:
+        assert writer.rgb_luma_weights(gray) == BT601
+        writer.write(gray)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from memovid.color.lab import L_ab_to_rgb8, frame_L, luma_to_L
-from memovid.color.ycbcr import i420, luma_colour_rgb8
+from memovid.color.ycbcr import BT601, i420, luma_colour_rgb8
 from memovid.scratch import Scratch
 
 
@@ -34,15 +34,17 @@ class Finisher:
         self.half = Scratch()  # the chroma-size arrays of ``yuv420`` (same names, other shapes)
 
     def __call__(self, image: np.ndarray, L_small: np.ndarray, ab: np.ndarray, guide, share: np.ndarray | None,
-                 gain: float = 1.0) -> np.ndarray:
+                 gain: float = 1.0, weights: tuple[float, float] = BT601) -> np.ndarray:
         """image: the film's frame, (H, W) uint8 luma (a black-and-white film) or (H, W, 3) uint8 RGB.
         L_small: (h, w) float32 in [0, 100] and ab: (h, w, 2) float32 Lab units, the painted working size. guide: memovid.motion.guide.Guidance or None.
         share: (h, w) in [0, 1], how much of the guide's moved colour to keep (None without a guide).
-        gain: the fade's chroma gain (memovid.paint.fades)."""
+        gain: the fade's chroma gain (memovid.paint.fades). weights: the luma weights (Kr, Kb) of the
+        matrix the RGB will be coded with (the writer's ``rgb_luma_weights``): a black-and-white
+        film's luma is kept in that matrix."""
         L_full = frame_L(image, out=self.scratch.get("L", image.shape[:2]))  # (H, W) in [0, 100]
         ab_full = self._colour(ab, L_small, L_full, guide, share, gain, self.scratch)
         if image.ndim == 2:  # a black-and-white film keeps its own luma (memovid.color.ycbcr)
-            return luma_colour_rgb8(image, L_full, ab_full, scratch=self.scratch)
+            return luma_colour_rgb8(image, L_full, ab_full, weights, scratch=self.scratch)
         return L_ab_to_rgb8(L_full, ab_full, self.scratch)
 
     def yuv420(self, luma: np.ndarray, L_small: np.ndarray, ab: np.ndarray, guide, share: np.ndarray | None,

@@ -98,7 +98,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
                                                             share, gain, weights))
         else:
             writer.write(item.frame.with_image(finisher(item.frame.image, item.L_small, smooth, item.guide,
-                                                        share, gain)))
+                                                        share, gain, writer.rgb_luma_weights(item.frame))))
 
     # The keyframe chains and the smoother estimate each pair of consecutive frames once between them;
     # the full-size finishing and the encoder run in a thread of their own, a few frames behind

@@ -262,6 +262,17 @@ class VideoWriter:
             return None
         return depth.weights(self._video.codec_context.colorspace)
 
+    def rgb_luma_weights(self, frame: Frame) -> tuple[float, float]:
+        """(Kr, Kb) of the matrix an RGB picture ``write`` takes now is turned into Y'CbCr with: what a
+        black-and-white film's colour picture is built around (memovid.color.ycbcr.luma_colour_rgb8),
+        so that the Y' coded is the film's luma whatever the codec (ProRes, 10-bit H.265, padded
+        sizes). BT.601's where nothing converts (image sequences, RGB-coded video), by convention."""
+        if self._sequence is None and self._video is None:
+            self._open_video(frame)
+        if self._sequence is not None or self._sws_colorspace is None:
+            return depth.weights(None)
+        return depth.weights(self._video.codec_context.colorspace)
+
     def write_yuv420(self, frame: Frame, planes: np.ndarray) -> None:
         """Encode one frame given as a (3H/2, W) uint8 I420 buffer: studio-range Y', then Cb and Cr at
         (H/2, W/2), in the matrix ``yuv420_weights`` named (ask it first). ``frame`` gives the
