@@ -109,7 +109,7 @@ def write_colour(gray: Path, out: Path, paint) -> None:
             ab = np.ascontiguousarray(np.broadcast_to(np.asarray(paint(f.index, L), np.float32), (*L.shape, 2)))
             weights = writer.yuv420_weights(f)
             if weights is None:
-                writer.write(f.with_image(luma_colour_rgb8(f.image, L, ab)))
+                writer.write(f.with_image(luma_colour_rgb8(f.image, L, ab, writer.rgb_luma_weights(f))))
             else:
                 writer.write_yuv420(f, i420_of(f.image, ab, weights))
 
