@@ -88,8 +88,7 @@ class _CountingModel:
 
 
 def _item(shot_guide: Guidance | None, scene: int = 0):
-    frame = type("Fr", (), {"index": 0})()
-    return painter._Item(frame, np.full((8, 12), 50, np.float32), scene, 0, False, False, shot_guide)
+    return painter._Item(0, (16, 24), np.full((8, 12), 50, np.float32), scene, 0, False, False, shot_guide)
 
 
 def test_the_generator_paints_only_frames_whose_guess_is_kept():
@@ -262,3 +261,49 @@ def test_a_gray_film_comes_out_with_its_own_lightness(tmp_path):
     assert np.abs(got - want).mean() < 0.5
     assert np.mean(np.abs(got - want) > 1.5) < 0.01
     assert float(np.stack([f.image for f in read_frames(out)]).std(axis=-1).mean()) > 0.5  # colour was added
+
+
+class _Numbered:
+    def __init__(self, index):
+        self.index = index
+
+
+def test_the_finishing_threads_pictures_come_by_index_in_order():
+    pictures = painter._Pictures(iter([_Numbered(i) for i in (0, 1, 2, 4, 5)]))
+    assert pictures.at(0).index == 0 and pictures.at(2).index == 2 and pictures.at(5).index == 5
+    with pytest.raises(RuntimeError, match="no frame 3"):
+        painter._Pictures(iter([_Numbered(i) for i in (0, 1, 4)])).at(3)
+
+
+def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp_path):
+    """Pass 2 reads the film twice (the model's side at working size, the finishing thread at full
+    size): through bytes of garbage, which the decoder skips and memovid fills, every frame written
+    still carries its own luma (lossless H.264: Y' code for code), none of another frame's."""
+    from archivegen import garbage, write_tiny_model
+    from mediagen import make_video
+    from memovid.color.ycbcr import studio_luma
+    from memovid.video import read_frames
+
+    import av
+
+    colour = make_video(tmp_path / "c.mp4", n=60, size=(96, 64), audio=False)
+    gray = tmp_path / "g.mp4"
+    with av.open(str(gray), "w") as out:
+        stream = out.add_stream("libx264", rate=25, options={"g": "12"})
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for f in read_frames(colour, mode="gray"):
+            picture = av.VideoFrame.from_ndarray(np.repeat(f.image[..., None], 3, 2), format="rgb24")
+            out.mux(stream.encode(picture.reformat(format="yuv420p")))
+        out.mux(stream.encode())
+    bad = garbage(gray, 0.45, 600, out=tmp_path / "bad.mp4")
+    film = [f.image for f in read_frames(bad, mode="gray")]
+    model = write_tiny_model(tmp_path / "m.memo")
+    out = tmp_path / "o.mp4"
+    result = CliRunner().invoke(cli, ["--quiet", "colorize", str(bad), "-m", str(model), "-o", str(out), "--crf", "0"])
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as container:
+        planes = [f.to_ndarray(format="yuv420p")[:64] for f in container.decode(video=0)]
+    assert len(planes) == len(film) >= 50
+    assert len({luma.tobytes() for luma in film}) > 40  # the frames differ: a slip would show
+    for got, luma in zip(planes, film):
+        assert np.array_equal(got, studio_luma(luma))

@@ -7,6 +7,11 @@ theirs from a palette (memovid.paint.palette), chroma is held steady within each
 (memovid.temporal), upsampled edge-aware onto the ORIGINAL full-resolution luminance and dimmed in
 fades. Decoding runs in a background thread (bounded queue) while the model works in batches, and
 the full-size finishing and the encoder in another, a few frames behind (memovid.video.prefetch).
+
+The model's side keeps only the working-size picture of each frame: the keyframe chains hold frames
+back until the shot's next keyframe (up to MAX_HELD), and at full size that would be a gap's worth of
+pictures. The finishing thread reads the film a second time for the full-size pictures instead (a
+decode costs ~2.5 ms a 720p frame; a held 720p picture 0.9 MB, a colour one 2.7 MB).
 """
 
 from __future__ import annotations
@@ -58,7 +63,6 @@ def _feature_table(model, analysis: Analysis):
 
 BEHIND = 4  # frames the full-size finishing and encode may lag pass 2's model work (each ~10 MB at 720p)
 MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
-HELD_BYTES = 512 << 20  # ... and at most this much of held full-size frames (fewer frames at 4K)
 
 
 def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int, int],
@@ -83,6 +87,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     # already in colour is read in colour, so its own lightness (CIE L*) is what comes out.
     mode = "rgb" if _has_colour(input) else "gray"
     frames = iter(timed("decode, pass 2", read_frames(input, mode=mode, prefetch=4, deinterlace=config.deinterlace)))
+    pictures = _Pictures(read_frames(input, mode=mode, prefetch=BEHIND, deinterlace=config.deinterlace))
 
     finisher = Finisher(upsample)
 
@@ -90,20 +95,21 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         """Full size, in the write-behind thread (memovid.paint.finish). (memovid.timing times the main
         thread only: this shows there as "finishing (queue full)", the time pass 2 waits for it.)"""
         item, smooth, share = job
-        gain = analysis.fade_gain.get(item.frame.index, 1.0)
-        weights = writer.yuv420_weights(item.frame)
+        frame = pictures.at(item.index)
+        gain = analysis.fade_gain.get(item.index, 1.0)
+        weights = writer.yuv420_weights(frame)
         # each result is encoded before the finisher's next frame overwrites it
         if weights is not None:  # a black-and-white film into 4:2:0: its own luma goes out untouched
-            writer.write_yuv420(item.frame, finisher.yuv420(item.frame.image, item.L_small, smooth, item.guide,
-                                                            share, gain, weights))
+            writer.write_yuv420(frame, finisher.yuv420(frame.image, item.L_small, smooth, item.guide,
+                                                       share, gain, weights))
         else:
-            writer.write(item.frame.with_image(finisher(item.frame.image, item.L_small, smooth, item.guide,
-                                                        share, gain, writer.rgb_luma_weights(item.frame))))
+            writer.write(frame.with_image(finisher(frame.image, item.L_small, smooth, item.guide,
+                                                   share, gain, writer.rgb_luma_weights(frame))))
 
     # The keyframe chains and the smoother estimate each pair of consecutive frames once between them;
     # the full-size finishing and the encoder run in a thread of their own, a few frames behind
     # (BEHIND): mostly OpenCV, numpy and libx264, which let go of the GIL, so the second core works.
-    with shared_flows(), open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
+    with shared_flows(), pictures, open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
             behind(finish, BEHIND, "memovid-finish") as back:
         first = next(frames, None)
         # Written as I420, a frame's colour is only ever used at the chroma size: the keyframes' full-size
@@ -156,8 +162,8 @@ def _generated(model, batch: list, shares: list, analysis: Analysis, scene_featu
     features = []
     for i in wanted:
         item = batch[i]
-        if config.retrieval == "frame" and item.frame.index < len(analysis.frame_top1):
-            slot = int(analysis.frame_top1[item.frame.index])
+        if config.retrieval == "frame" and item.index < len(analysis.frame_top1):
+            slot = int(analysis.frame_top1[item.index])
             features.append(values[slot] if slot >= 0 else fallback)
         else:
             features.append(scene_features[item.scene] if item.scene < len(scene_features) else fallback)
@@ -171,9 +177,11 @@ def _generated(model, batch: list, shares: list, analysis: Analysis, scene_featu
 
 @dataclass
 class _Item:
-    """One frame on its way through pass 2."""
+    """One frame on its way through pass 2: its working-size picture only (the finishing thread reads
+    the full-size one again: _Pictures)."""
 
-    frame: object
+    index: int
+    size: tuple[int, int]       # the film's (H, W)
     L_small: np.ndarray         # (h, w) float32 at working size
     scene: int
     shot: int
@@ -190,7 +198,33 @@ def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int]) -> It
     for f in frames:
         with stage("resize to working size"):
             L_small = frame_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
-        yield _Item(f, L_small, *timeline.at(f.index))
+        yield _Item(f.index, f.image.shape[:2], L_small, *timeline.at(f.index))
+
+
+class _Pictures:
+    """The film's full-size frames, read a second time and handed out by index, in order (the
+    finishing thread's side of pass 2; see the module doc). A context manager: leaving it closes the
+    reader."""
+
+    def __init__(self, frames: Iterator) -> None:
+        self._frames = frames
+
+    def at(self, index: int):
+        """The frame numbered ``index`` (indices asked for only ever grow)."""
+        for frame in self._frames:
+            if frame.index == index:
+                return frame
+            if frame.index > index:
+                break
+        raise RuntimeError(f"the second read of the film has no frame {index}")
+
+    def __enter__(self) -> "_Pictures":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
 
 
 def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
@@ -199,9 +233,9 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     colour is moved at the frame's size, or at the 4:2:0 chroma size (H/2, W/2) with ``chroma_only``.
 
     Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
-    frames back until the shot's next keyframe; a shot whose keyframes are further apart than
-    MAX_HELD frames (or HELD_BYTES of frames) gets direct warps instead, so memory stays bounded
-    whatever the keyframe spacing and the frame size.
+    frames back (at working size) until the shot's next keyframe; a shot whose keyframes are further
+    apart than MAX_HELD frames gets direct warps instead, so memory stays bounded whatever the
+    keyframe spacing.
     """
     from itertools import groupby
 
@@ -211,33 +245,28 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
         first = next(group)
         group = chain([first], group)
         with stage("guide"):
-            H, W = first.frame.image.shape[:2]
+            H, W = first.size
             colour_shape = (H // 2, W // 2) if chroma_only else (H, W)
             guide = _shot_guide(analysis, shot, shape, colour_shape, config) if config.guidance else None
         if guide is None or not guide.indices:
             yield from group
-        elif _widest_gap(analysis.table.shots[shot], guide.indices) > _max_held(first.frame.image):
+        elif _widest_gap(analysis.table.shots[shot], guide.indices) > MAX_HELD:
             for item in group:
                 with stage("guide"):
-                    item.guide = guide.guide_for(item.frame.index, l_to_l8(item.L_small))
+                    item.guide = guide.guide_for(item.index, l_to_l8(item.L_small))
                 yield item
         else:
             held: dict[int, _Item] = {}
 
             def feed(group=group, held=held):
                 for item in group:
-                    held[item.frame.index] = item
-                    yield item.frame.index, l_to_l8(item.L_small)
+                    held[item.index] = item
+                    yield item.index, l_to_l8(item.L_small)
 
             for index, g in timed("guide", guide.guide_shot(feed())):
                 item = held.pop(index)
                 item.guide = g
                 yield item
-
-
-def _max_held(image: np.ndarray) -> int:
-    """Frames of this size that guide_shot may hold: MAX_HELD, fewer for large frames, never under 8."""
-    return max(8, min(MAX_HELD, HELD_BYTES // max(image.nbytes, 1)))
 
 
 def _widest_gap(span, indices: list[int]) -> int:
