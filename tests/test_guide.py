@@ -383,3 +383,23 @@ class TestFullSize:
         np.testing.assert_array_equal(field[:, :3], 3.0)
         np.testing.assert_array_equal(field[:, 3:], 0.0)
         assert _heaviest_field(group[1:]) is None  # in place everywhere: nothing to resample
+
+
+def test_a_held_candidate_keeps_its_field_and_reliability_to_the_stated_bound():
+    """guide_shot holds the chains' candidates in float16 while it waits for the next keyframe
+    (memovid.motion.guide._Candidate.held): under 128 px of motion a displacement comes back within
+    1/32 px, a reliability within 2.5e-4, and a keyframe in place (no field) stays so."""
+    from memovid.motion.guide import _Candidate
+
+    rng = np.random.default_rng(0)
+    field = rng.uniform(-127.9, 127.9, (40, 60, 2)).astype(np.float32)
+    reliability = rng.uniform(0, 1, (40, 60)).astype(np.float32)
+    c = _Candidate(3, field, reliability, 7.0, 0.5)
+    held = c.held()
+    assert held.field.dtype == np.float16 and held.field.nbytes == field.nbytes // 2
+    back = held.used()
+    assert back.field.dtype == np.float32 and back.reliability.dtype == np.float32
+    assert np.abs(back.field - field).max() <= 1 / 32
+    assert np.abs(back.reliability - reliability).max() <= 2.5e-4
+    assert (back.key, back.distance, back.decay) == (3, 7.0, 0.5)
+    assert _Candidate(3, None, reliability, 0.0, 1.0).held().used().field is None
