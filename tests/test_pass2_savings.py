@@ -275,10 +275,11 @@ def test_the_finishing_threads_pictures_come_by_index_in_order():
         painter._Pictures(iter([_Numbered(i) for i in (0, 1, 4)])).at(3)
 
 
-def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp_path):
-    """Pass 2 reads the film twice (the model's side at working size, the finishing thread at full
-    size): through bytes of garbage, which the decoder skips and memovid fills, every frame written
-    still carries its own luma (lossless H.264: Y' code for code), none of another frame's."""
+def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp_path, monkeypatch):
+    """Where pass 2 reads the film twice (the model's side at working size, the finishing thread at
+    full size; forced here): through bytes of garbage, which the decoder skips and memovid fills,
+    every frame written still carries its own luma (lossless H.264: Y' code for code), none of
+    another frame's."""
     from archivegen import garbage, write_tiny_model
     from mediagen import make_video
     from memovid.color.ycbcr import studio_luma
@@ -299,7 +300,12 @@ def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp
     film = [f.image for f in read_frames(bad, mode="gray")]
     model = write_tiny_model(tmp_path / "m.memo")
     out = tmp_path / "o.mp4"
+    monkeypatch.setattr(painter, "HELD_LIMIT", -1)  # read twice whatever is held
+    reads = []
+    real = painter._Pictures.__init__
+    monkeypatch.setattr(painter._Pictures, "__init__", lambda self, frames: reads.append(frames) or real(self, frames))
     result = CliRunner().invoke(cli, ["--quiet", "colorize", str(bad), "-m", str(model), "-o", str(out), "--crf", "0"])
+    assert reads and reads[0] is not None  # the second reader was made
     assert result.exit_code == 0, result.output
     with av.open(str(out)) as container:
         planes = [f.to_ndarray(format="yuv420p")[:64] for f in container.decode(video=0)]
@@ -307,3 +313,24 @@ def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp
     assert len({luma.tobytes() for luma in film}) > 40  # the frames differ: a slip would show
     for got, luma in zip(planes, film):
         assert np.array_equal(got, studio_luma(luma))
+
+
+def test_the_film_is_read_twice_only_where_a_gaps_worth_of_pictures_would_be_large():
+    """A keyframe gap's worth of held full-size pictures against painter.HELD_LIMIT: 720p gray with a
+    keyframe every 13 frames holds 12 MB (read once), every 104 frames 96 MB (read twice); gaps past
+    MAX_HELD get direct warps and hold nothing; without keyframes nothing is held."""
+    from types import SimpleNamespace
+
+    def analysis(keys, frames=400):
+        table = SimpleNamespace(shots=[SimpleNamespace(start=0, end=frames)], shot_of=lambda i: 0)
+        return SimpleNamespace(keyframes={k: None for k in keys}, table=table)
+
+    frame = SimpleNamespace(image=np.zeros((720, 1280), np.uint8), luma=None)
+    config = ColorizeConfig()
+    assert painter._held_bytes(analysis(range(0, 400, 13)), config, frame) == 13 * 1280 * 720
+    assert painter._held_bytes(analysis(range(0, 400, 13)), config, frame) < painter.HELD_LIMIT
+    assert painter._held_bytes(analysis([0, 104, 208, 312]), config, frame) > painter.HELD_LIMIT
+    assert painter._held_bytes(analysis([0, 300]), config, frame) == 0  # 300 > MAX_HELD: direct warps
+    assert painter._held_bytes(analysis([]), config, frame) == 0
+    deep = SimpleNamespace(image=np.zeros((64, 96), np.uint8), luma=SimpleNamespace(plane=np.zeros((64, 96), np.uint16)))
+    assert painter._held_bytes(analysis([50]), config, deep) == 51 * 64 * 96 * 3  # picture + 16-bit luma

@@ -8,10 +8,11 @@ theirs from a palette (memovid.paint.palette), chroma is held steady within each
 fades. Decoding runs in a background thread (bounded queue) while the model works in batches, and
 the full-size finishing and the encoder in another, a few frames behind (memovid.video.prefetch).
 
-The model's side keeps only the working-size picture of each frame: the keyframe chains hold frames
-back until the shot's next keyframe (up to MAX_HELD), and at full size that would be a gap's worth of
-pictures. The finishing thread reads the film a second time for the full-size pictures instead (a
-decode costs ~2.5 ms a 720p frame; a held 720p picture 0.9 MB, a colour one 2.7 MB).
+The keyframe chains hold frames back until the shot's next keyframe (up to MAX_HELD). Where a gap's
+worth of full-size pictures would pass HELD_LIMIT (sparse keyframes, large frames), the model's side
+keeps only each frame's working-size picture and the finishing thread reads the film a second time
+for the full-size ones (a 720p H.264 decode is ~2.5 ms a frame, a 2K DPX scan ~120 ms; a held 720p
+picture is 0.9 MB, a deep 2K scan 9.6 MB). Otherwise, and without keyframes, the film is read once.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def _feature_table(model, analysis: Analysis):
 
 BEHIND = 4  # frames the full-size finishing and encode may lag pass 2's model work (each ~10 MB at 720p)
 MAX_HELD = 120  # frames guide_shot may hold back waiting for the next keyframe; longer gaps use direct warps
+HELD_LIMIT = 64 << 20  # full-size pictures held beyond this: pass 2 reads the film a second time instead
 
 
 def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int, int],
@@ -87,7 +89,9 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     # already in colour is read in colour, so its own lightness (CIE L*) is what comes out.
     mode = "rgb" if _has_colour(input) else "gray"
     frames = iter(timed("decode, pass 2", read_frames(input, mode=mode, prefetch=4, deinterlace=config.deinterlace)))
-    pictures = _Pictures(read_frames(input, mode=mode, prefetch=BEHIND, deinterlace=config.deinterlace))
+    first = next(frames, None)
+    twice = first is not None and _held_bytes(analysis, config, first) > HELD_LIMIT
+    pictures = _Pictures(read_frames(input, mode=mode, prefetch=BEHIND, deinterlace=config.deinterlace) if twice else None)
 
     finisher = Finisher(upsample)
 
@@ -95,7 +99,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         """Full size, in the write-behind thread (memovid.paint.finish). (memovid.timing times the main
         thread only: this shows there as "finishing (queue full)", the time pass 2 waits for it.)"""
         item, smooth, share = job
-        frame = pictures.at(item.index)
+        frame = item.frame if item.frame is not None else pictures.at(item.index)
         gain = analysis.fade_gain.get(item.index, 1.0)
         weights = writer.yuv420_weights(frame)
         # each result is encoded before the finisher's next frame overwrites it
@@ -111,11 +115,10 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
     # (BEHIND): mostly OpenCV, numpy and libx264, which let go of the GIL, so the second core works.
     with shared_flows(), pictures, open_writer(output, source=input, options=encode, overwrite=overwrite) as writer, \
             behind(finish, BEHIND, "memovid-finish") as back:
-        first = next(frames, None)
         # Written as I420, a frame's colour is only ever used at the chroma size: the keyframes' full-size
         # colour is read and moved at that size too (a quarter of the remapping and of the memory).
         chroma_only = first is not None and writer.yuv420_weights(first) is not None
-        located = _located(chain([first] if first is not None else [], frames), analysis, shape)
+        located = _located(chain([first] if first is not None else [], frames), analysis, shape, keep=not twice)
         for batch in batches(_guided(located, analysis, shape, config, chroma_only), config.batch_size):
             with stage("trust"):
                 shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
@@ -177,8 +180,7 @@ def _generated(model, batch: list, shares: list, analysis: Analysis, scene_featu
 
 @dataclass
 class _Item:
-    """One frame on its way through pass 2: its working-size picture only (the finishing thread reads
-    the full-size one again: _Pictures)."""
+    """One frame on its way through pass 2."""
 
     index: int
     size: tuple[int, int]       # the film's (H, W)
@@ -188,26 +190,42 @@ class _Item:
     shot_start: bool
     in_transition: bool
     guide: object = None        # memovid.motion.guide.Guidance from the shot's keyframes, or None
+    frame: object = None        # the decoded full-size Frame, or None where the film is read twice
 
 
-def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int]) -> Iterator[_Item]:
-    """frames: (H, W) uint8 luma (a black-and-white film) or (H, W, 3) RGB (see ``paint``)."""
+def _located(frames: Iterator, analysis: Analysis, shape: tuple[int, int], keep: bool = True) -> Iterator[_Item]:
+    """frames: (H, W) uint8 luma (a black-and-white film) or (H, W, 3) RGB (see ``paint``); ``keep``:
+    the items carry their full-size frame (else the finishing thread reads it again: _Pictures)."""
     from memovid.color.lab import frame_L
 
     timeline = _Timeline(analysis.table)
     for f in frames:
         with stage("resize to working size"):
             L_small = frame_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
-        yield _Item(f.index, f.image.shape[:2], L_small, *timeline.at(f.index))
+        yield _Item(f.index, f.image.shape[:2], L_small, *timeline.at(f.index), frame=f if keep else None)
+
+
+def _held_bytes(analysis: Analysis, config: ColorizeConfig, frame) -> int:
+    """The most full-size picture bytes the keyframe chains would hold at once if the items kept their
+    frames: the widest keyframe gap of any shot (within MAX_HELD: wider ones get direct warps and hold
+    nothing) times one frame like ``frame`` (its picture and, from a deep source, its luma)."""
+    if not (config.guidance and analysis.keyframes):
+        return 0
+    by_shot: dict[int, list[int]] = {}
+    for number in sorted(analysis.keyframes):
+        by_shot.setdefault(analysis.table.shot_of(number), []).append(number)
+    gaps = [_widest_gap(analysis.table.shots[shot], numbers) for shot, numbers in by_shot.items()]
+    held = max((g for g in gaps if g <= MAX_HELD), default=0)
+    return held * (frame.image.nbytes + (frame.luma.plane.nbytes if frame.luma is not None else 0))
 
 
 class _Pictures:
     """The film's full-size frames, read a second time and handed out by index, in order (the
-    finishing thread's side of pass 2; see the module doc). A context manager: leaving it closes the
-    reader."""
+    finishing thread's side of pass 2 where the film is read twice; see the module doc; None: the
+    film is read once). A context manager: leaving it closes the reader."""
 
-    def __init__(self, frames: Iterator) -> None:
-        self._frames = frames
+    def __init__(self, frames: Iterator | None) -> None:
+        self._frames = frames if frames is not None else iter(())
 
     def at(self, index: int):
         """The frame numbered ``index`` (indices asked for only ever grow)."""
