@@ -321,9 +321,13 @@ def test_the_film_is_read_twice_only_where_a_gaps_worth_of_pictures_would_be_lar
     MAX_HELD get direct warps and hold nothing; without keyframes nothing is held."""
     from types import SimpleNamespace
 
+    from memovid.paint.analyse import Analysis
+
     def analysis(keys, frames=400):
         table = SimpleNamespace(shots=[SimpleNamespace(start=0, end=frames)], shot_of=lambda i: 0)
-        return SimpleNamespace(keyframes={k: None for k in keys}, table=table)
+        found = SimpleNamespace(keyframes={k: None for k in keys}, table=table)
+        found.keyframes_by_shot = lambda: Analysis.keyframes_by_shot(found)
+        return found
 
     frame = SimpleNamespace(image=np.zeros((720, 1280), np.uint8), luma=None)
     config = ColorizeConfig()

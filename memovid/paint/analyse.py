@@ -63,6 +63,13 @@ class Analysis:
         s = self.table.scenes[scene]
         return [(i, q) for i, q in self.samples if s.start <= i < s.end]
 
+    def keyframes_by_shot(self) -> dict[int, list[int]]:
+        """shot -> the frame numbers of its keyframes, ascending (shots without any are absent)."""
+        by_shot: dict[int, list[int]] = {}
+        for number in sorted(self.keyframes):
+            by_shot.setdefault(self.table.shot_of(number), []).append(number)
+        return by_shot
+
 
 def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, table,
             progress: ProgressFn = no_progress, total: int | None = None) -> Analysis:

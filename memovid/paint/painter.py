@@ -211,10 +211,8 @@ def _held_bytes(analysis: Analysis, config: ColorizeConfig, frame) -> int:
     nothing) times one frame like ``frame`` (its picture and, from a deep source, its luma)."""
     if not (config.guidance and analysis.keyframes):
         return 0
-    by_shot: dict[int, list[int]] = {}
-    for number in sorted(analysis.keyframes):
-        by_shot.setdefault(analysis.table.shot_of(number), []).append(number)
-    gaps = [_widest_gap(analysis.table.shots[shot], numbers) for shot, numbers in by_shot.items()]
+    shots = analysis.table.shots
+    gaps = [_widest_gap(shots[shot], numbers) for shot, numbers in analysis.keyframes_by_shot().items()]
     held = max((g for g in gaps if g <= MAX_HELD), default=0)
     return held * (frame.image.nbytes + (frame.luma.plane.nbytes if frame.luma is not None else 0))
 
@@ -251,9 +249,9 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
     colour is moved at the frame's size, or at the 4:2:0 chroma size (H/2, W/2) with ``chroma_only``.
 
     Chained flows (KeyframeGuide.guide_shot) follow the picture better than one long warp but hold
-    frames back (at working size) until the shot's next keyframe; a shot whose keyframes are further
-    apart than MAX_HELD frames gets direct warps instead, so memory stays bounded whatever the
-    keyframe spacing.
+    frames back until the shot's next keyframe (with their full-size pictures only up to HELD_LIMIT:
+    see the module doc); a shot whose keyframes are further apart than MAX_HELD frames gets direct
+    warps instead, so memory stays bounded whatever the keyframe spacing.
     """
     from itertools import groupby
 

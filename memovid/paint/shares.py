@@ -31,9 +31,7 @@ def fit_trust(model, analysis, shape: tuple[int, int], features: list, config: C
 
     if not config.guidance or config.trust == "flow":
         return FLOW_ONLY
-    by_shot: dict[int, list[int]] = {}
-    for number in sorted(analysis.keyframes):
-        by_shot.setdefault(analysis.table.shot_of(number), []).append(number)
+    by_shot = analysis.keyframes_by_shot()
     left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
     if not left_out:
         return FLOW_ONLY
