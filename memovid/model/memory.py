@@ -1,6 +1,7 @@
 """The colour memory of MemoPainter: slots of (key, colour value, age, scene id) + FAISS top-k search.
 
-The only module that imports faiss (lazily, on the first search). Keys are L2-normalised 512-d
+The only module that imports faiss (lazily, on the first search; the patch memory, memovid.model.patches,
+builds its indexes here too). Keys are L2-normalised 512-d
 queries; values are colour features (memovid.color.features); a slot with scene id -1 has never been
 written and is never returned by a search. The threshold triplet loss and the update rule follow
 DESIGN.md ("The paper, in numbers to keep").
@@ -52,6 +53,40 @@ def _faiss():
     except ImportError as error:  # faiss-cpu is a dependency; a broken install is said plainly
         raise DependencyError(f"the colour memory needs faiss ({error})") from error
     return faiss
+
+
+def _gpu_resources():
+    """faiss-gpu's resources when it and a CUDA device are present, else None (one per process)."""
+    faiss = _faiss()
+    global _GPU
+    if _GPU is None and hasattr(faiss, "StandardGpuResources") and torch.cuda.is_available() and faiss.get_num_gpus() > 0:
+        _GPU = faiss.StandardGpuResources()
+    return _GPU
+
+
+_GPU = None
+
+
+def flat_index(dims: int):
+    """An exact inner-product index (on the GPU where faiss-gpu has one)."""
+    faiss = _faiss()
+    gpu = _gpu_resources()
+    return faiss.GpuIndexFlatIP(gpu, dims) if gpu is not None else faiss.IndexFlatIP(dims)
+
+
+def ivf_index(keys: np.ndarray, lists: int, probe: int):
+    """An approximate inner-product index (inverted lists, ``probe`` of ``lists`` visited), trained on
+    ``keys`` (N, d) float32; add them after. On the GPU where faiss-gpu has one."""
+    faiss = _faiss()
+    quantiser = faiss.IndexFlatIP(keys.shape[1])
+    index = faiss.IndexIVFFlat(quantiser, keys.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
+    index.train(keys)
+    index.nprobe = probe
+    gpu = _gpu_resources()
+    if gpu is not None:
+        index = faiss.index_cpu_to_gpu(gpu, 0, index)
+    index.__dict__["_quantiser"] = quantiser  # the IVF index refers to it: it must live as long
+    return index
 
 
 class ColorMemory(nn.Module):

@@ -75,12 +75,12 @@ class TrustFit:
         # the left-out keyframes hardly reach stays near it, a well-measured bin follows its data.
         prior = PRIOR_PIXELS * self.den.sum() / self.pixels.sum()
         share = np.clip((self.num + centres * prior) / (self.den + prior), 0.0, 1.0)
-        share = _non_decreasing(share, self.den + prior)
+        share = non_decreasing(share, self.den + prior)
         knots = (0.0, *centres.tolist(), 1.0)
         return TrustCurve(knots, (float(share[0]), *share.tolist(), 1.0), self.keyframes)
 
 
-def _non_decreasing(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def non_decreasing(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
     blocks: list[list[float]] = []  # [mean, weight, length]
     for v, w in zip(values.tolist(), weights.tolist()):
