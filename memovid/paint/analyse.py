@@ -36,7 +36,8 @@ class SceneReport:
     end: int
     slot: int | None            # the memory slot whose colour feature painted the scene
     memory_scene: int | None    # the training scene that slot came from
-    confidence: float           # retrieval confidence of the scene's frames, 0..1 (memovid.model.confidence)
+    confidence: float           # share of the scene the patch memory matches (memovid.paint.semantic), 0..1;
+                                # without one (fewer than 2 keyframes): retrieval confidence (memovid.model.confidence)
     support: float              # share of the vote the winning memory scene got (0..1)
     keyframes: int              # keyframes of this film found inside the scene (motion guidance)
 
@@ -58,6 +59,7 @@ class Analysis:
     samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
     full_size: dict[int, Path] = field(default_factory=dict)  # keyframe frame -> its full-size image
     fade_gain: dict[int, float] = field(default_factory=dict)  # frame in a fade -> chroma gain (memovid.paint.fades)
+    semantic: object = None  # memovid.paint.semantic.SemanticSource, or None (too few keyframes, or off)
 
     def scene_samples(self, scene: int) -> list[tuple[int, np.ndarray]]:
         s = self.table.scenes[scene]
@@ -93,6 +95,8 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     similarity: list[np.ndarray] = []
     luma: list[np.ndarray] = []  # mean L per frame: a few bytes a frame, for the fades
     sampler, samples = ShotSampler(), []
+    semantic = _semantic_source(model, shape, config)
+    matched: dict[int, float] = {}  # frame -> share of its positions the patch memory matched (every MATCH_EVERY)
     verified: dict[int, object] = {}
     done = 0
     frames = timed("decode, pass 1", read_frames(input, mode="gray", max_size=max(shape), prefetch=4,
@@ -127,6 +131,12 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
                 L8 = l_to_l8(Ls[i])
                 if keyframe.matches(L8):
                     verified[frame.index] = keyframe.on_film(L8)
+        if semantic is not None:
+            picked = [i for i, f in enumerate(batch) if f.index % MATCH_EVERY == 0]
+            if picked:
+                with stage("semantic match, pass 1"):
+                    shares = semantic.matched_share(semantic.matches([Ls[i] for i in picked])[0])
+                matched.update({batch[i].index: float(m) for i, m in zip(picked, shares)})
         top1.append(slots[:, 0].astype(np.int32))
         luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
@@ -151,14 +161,28 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             merged = merged.merge(ballots[shot])
         choice = choose(merged, scene_ids)
         choices.append(choice)
-        reports.append(SceneReport(s, scene.start, scene.end, choice and choice.slot,
-                                   choice and choice.memory_scene, calibration(merged.confidence),
+        seen = [m for f, m in matched.items() if scene.start <= f < scene.end]
+        reports.append(SceneReport(s, scene.start, scene.end, choice and choice.slot, choice and choice.memory_scene,
+                                   float(np.mean(seen)) if seen else calibration(merged.confidence),
                                    choice.support if choice else 0.0,
                                    sum(scene.start <= f < scene.end for f in verified)))
     if verified:
         logger.info("%d keyframes of the model are frames of %s: their colour follows the motion", len(verified), input.name)
     return Analysis(table, choices, np.concatenate(top1), verified, reports, calibration(np.concatenate(similarity)),
-                    samples, fade_gain=fade_gains(table.transitions, np.concatenate(luma)))
+                    samples, fade_gain=fade_gains(table.transitions, np.concatenate(luma)), semantic=semantic)
+
+
+MATCH_EVERY = 4  # pass 1 matches every this many frames against the patch memory, for the scenes' confidence
+
+
+def _semantic_source(model, shape: tuple[int, int], config: ColorizeConfig):
+    """The film's semantic guide (memovid.paint.semantic), or None (turned off, or too few keyframes)."""
+    if config.semantic == "off":
+        return None
+    from memovid.paint.semantic import SemanticSource
+
+    with stage("semantic fit"):
+        return SemanticSource.fit(model, shape, config.batch_size)
 
 
 class _Votes:

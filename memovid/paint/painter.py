@@ -120,6 +120,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         chroma_only = first is not None and writer.yuv420_weights(first) is not None
         located = _located(chain([first] if first is not None else [], frames), analysis, shape, keep=not twice)
         for batch in batches(_guided(located, analysis, shape, config, chroma_only), config.batch_size):
+            _attach_semantic(batch, analysis)
             with stage("trust"):
                 shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
             ab, made = _generated(model, batch, shares, analysis, scene_features, fallback, shape, config)
@@ -158,6 +159,8 @@ def _generated(model, batch: list, shares: list, analysis: Analysis, scene_featu
     for i, (item, share) in enumerate(zip(batch, shares)):
         if share is not None and 1.0 - float(share.min()) < config.generator_floor:
             ab[i] = item.guide.ab
+        elif item.semantic is not None and config.semantic == "alone":
+            ab[i] = item.semantic.ab
         else:
             wanted.append(i)
     if not wanted:
@@ -173,7 +176,8 @@ def _generated(model, batch: list, shares: list, analysis: Analysis, scene_featu
     with torch.inference_mode(), stage("generator"):
         out = model.colorize(L_tensor([batch[i].L_small for i in wanted], model.device),
                              torch.stack(features).to(model.device),
-                             guide_tensor([batch[i].guide for i in wanted], shape, model.device))
+                             guide_tensor([batch[i].guide if batch[i].guide is not None else batch[i].semantic
+                                           for i in wanted], shape, model.device))
     ab[wanted] = out.float().permute(0, 2, 3, 1).cpu().numpy()
     return ab, len(wanted)
 
@@ -190,6 +194,7 @@ class _Item:
     shot_start: bool
     in_transition: bool
     guide: object = None        # memovid.motion.guide.Guidance from the shot's keyframes, or None
+    semantic: object = None     # memovid.paint.semantic.SemanticGuide where no keyframe guides the frame
     frame: object = None        # the decoded full-size Frame, or None where the film is read twice
 
 
@@ -283,6 +288,16 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
                 item = held.pop(index)
                 item.guide = g
                 yield item
+
+
+def _attach_semantic(batch: list[_Item], analysis: Analysis) -> None:
+    """The semantic guide (memovid.paint.semantic) of each frame no keyframe of its shot guides."""
+    bare = [item for item in batch if item.guide is None]
+    if analysis.semantic is None or not bare:
+        return
+    with stage("semantic guide"):
+        for item, guide in zip(bare, analysis.semantic.guides([item.L_small for item in bare])):
+            item.semantic = guide
 
 
 def _widest_gap(span, indices: list[int]) -> int:
