@@ -24,6 +24,10 @@ class TrainConfig:
     checkpoint_every: int = 100     # steps between resumable checkpoints
     crop: int = 192                 # square training crops cut from working-size frames
     guide_probability: float = 0.5  # share of steps that train the keyframe-guided path
+    # share of the other samples that train on the semantic guide built from OTHER look-alike groups of
+    # the training frames (memovid.paint.semantic.training_guides): the generator learns to discount a
+    # bad match, as colorize will hand it one on frames no keyframe of their shot reaches
+    semantic_probability: float = 0.5
 
     def __post_init__(self) -> None:
         check_device(self.device)
@@ -33,6 +37,8 @@ class TrainConfig:
             raise ValueError(f"frames_per_scene must be >= 1, got {self.frames_per_scene}")
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if not 0.0 <= self.semantic_probability <= 1.0:
+            raise ValueError(f"semantic_probability must be within [0, 1], got {self.semantic_probability}")
         if self.minutes is not None and self.minutes <= 0:
             raise ValueError(f"minutes must be > 0, got {self.minutes}")
 
