@@ -364,12 +364,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=TrainConfig.seed, help="training seed (figures move with it)")
     parser.add_argument("--clips", default="tupi_example,renpy_oa4_launch")
     parser.add_argument("--settings", default="every13,firsthalf", help="keyframe settings to run")
+    parser.add_argument("--new-clips", default="", help="films for the new-clips protocol (benchmarks/new_clips.py), "
+                        "e.g. freecol_opening,wannaworktogether,megamind; runs alone")
     parser.add_argument("--unseen", default="", help="clips for the other-clips protocol, e.g. wannaworktogether "
                         "(keyframes from some stretches of the film, the others colorized; runs alone)")
     args = parser.parse_args()
     SEED[0] = args.seed
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.new_clips:
+            import new_clips
+
+            rows = [row for name in args.new_clips.split(",")
+                    for row in new_clips.run_new_clips(name, args.steps, work, sys.modules[__name__])]
+            print("\n## New clips of the same characters\n")
+            print(_markdown(rows))
+            return
         if args.unseen:
             rows = [row for name in args.unseen.split(",") for row in run_unseen(name, args.steps, work)]
             print("\n## Keyframes from other clips\n")
