@@ -15,9 +15,10 @@ colour original:
   global mean ab          the keyframes' mean ab everywhere
   palette alone           the luminance palette of the 3 look-alike keyframes (thumbnail likeness)
   copy look-alike         the look-alike keyframe's ab, stretched
-  semantic guide alone    the patch memory's hedged colour, no generator (--semantic alone)
+  semantic guide alone    the patch memory's hedged colour, no generator, no palette (--semantic alone)
   memovid, no semantic    memovid as before the patch memory (generator + palette, --semantic off)
-  memovid                 the default
+  memovid, generator ...  the generator with the semantic guide as its guide input (--semantic generator)
+  memovid                 the default: patch memory and palette by jointly fitted gains (--semantic mix)
 
 Then, on the clip's frames at working size: memovid's and gray's CIEDE2000 by decile of the patch
 memory's confidence (its best cosine), which says whether the least confident positions are left
@@ -134,7 +135,7 @@ def run_new_clips(name: str, steps: int, work: Path, q) -> list[dict]:
         train(inputs, model, config=TrainConfig(steps=steps, seed=q.SEED[0]), overwrite=True)
         trained = time.perf_counter() - started
         for method, semantic in (("semantic guide alone", "alone"), ("memovid, no semantic guide", "off"),
-                                 ("memovid", "generator")):
+                                 ("memovid, generator guided by it", "generator"), ("memovid", "mix")):
             out = outputs[f"{learned}: {method}"] = work / f"{name}_nc_{learned}_{semantic}.mkv"
             result = colorize(gray, model, out, config=ColorizeConfig(semantic=semantic), overwrite=True)
             rows.append(q._row(name, f"{setting}, learned from {learned}", method, evaluate(out, truth),
@@ -161,7 +162,7 @@ def decile_table(name: str, model_path: Path, gray: Path, truth: Path, painted: 
     model.eval()
     first = next(iter(read_frames(gray, mode="gray")))
     shape = working_shape(*first.image.shape, int(model.metadata.get("train", {}).get("size", 256)))
-    source = SemanticSource.fit(model, shape)
+    source = SemanticSource.of(model, shape)
     grid = grid_shape(shape)
     conf, err_memovid, err_gray = [], [], []
     frames = zip(read_frames(gray, mode="gray"), read_frames(truth, mode="rgb"), read_frames(painted, mode="rgb"))

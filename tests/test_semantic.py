@@ -131,7 +131,7 @@ def test_a_frame_like_a_keyframe_gets_its_colour_and_an_unlike_one_stays_near_gr
 
     store = KeyframeStore([Keyframe(100000 + i, *_picture(i, (40, 30)), "test") for i in range(6)])
     store.into_model(model)
-    source = SemanticSource.fit(model, (96, 128))
+    source = SemanticSource.of(model, (96, 128))
     like = l8_to_L(_picture(10, (40, 30))[0])
     unlike = l8_to_L(np.random.default_rng(3).integers(0, 255, (96, 128)).astype(np.uint8))
     g_like, g_unlike = source.guides([like, unlike])

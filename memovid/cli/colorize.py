@@ -9,7 +9,7 @@ import click
 from memovid.cli.common import Session, default, existing, pass_session
 from memovid.device import DEVICES
 from memovid.errors import InputError
-from memovid.paint.config import ColorizeConfig
+from memovid.paint.config import SEMANTIC_MODES, ColorizeConfig
 from memovid.video.options import CODECS, EncodeOptions
 
 
@@ -35,6 +35,10 @@ from memovid.video.options import CODECS, EncodeOptions
               "fitted on the film's own keyframes, or the flow's reliability itself.")
 @click.option("--no-palette", is_flag=True, help="Shots without keyframes: the generator's colour alone, no "
               "luminance palette from the keyframes most like them.")
+@click.option("--semantic", type=click.Choice(list(SEMANTIC_MODES)), default=default(ColorizeConfig, "semantic"),
+              show_default=True, help="Frames no keyframe of their shot reaches: the patch memory's colour mixed with "
+              "the luminance palette (each hedged toward gray where it held up poorly on left-out keyframes), the "
+              "patch memory's alone, the generator guided by it, or the generator and palette as before (off).")
 @click.option("--deinterlace", is_flag=True,
               help="Weave interlaced fields (DV, DVD, broadcast tape) with FFmpeg's bwdif first.")
 @click.option("--scenes", "scenes_file", type=existing, default=None, help="Scene JSON to use instead of detection.")
@@ -47,7 +51,7 @@ from memovid.video.options import CODECS, EncodeOptions
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @pass_session
 def colorize(session: Session, input: Path, model_path: Path | None, output: Path | None, device, batch_size, size, retrieval,
-             temporal, no_guidance, upsample, trust, no_palette, deinterlace, scenes_file, keyframe_folders, codec, crf, report_path,
+             temporal, no_guidance, upsample, trust, no_palette, semantic, deinterlace, scenes_file, keyframe_folders, codec, crf, report_path,
              overwrite) -> None:
     """Colorize a black-and-white film with a trained model, keeping its sound."""
     from memovid.default_paths import colorize_paths
@@ -57,7 +61,7 @@ def colorize(session: Session, input: Path, model_path: Path | None, output: Pat
     try:
         config = ColorizeConfig(size=size, batch_size=batch_size, device=device, retrieval=retrieval,
                                 guidance=not no_guidance, upsample=upsample, trust=trust,
-                                palette=not no_palette, deinterlace=deinterlace)
+                                palette=not no_palette, semantic=semantic, deinterlace=deinterlace)
     except ValueError as error:
         raise InputError(str(error)) from None
     encode = EncodeOptions(codec=codec, crf=crf)

@@ -40,10 +40,11 @@ class SceneReport:
                                 # without one (fewer than 2 keyframes): retrieval confidence (memovid.model.confidence)
     support: float              # share of the vote the winning memory scene got (0..1)
     keyframes: int              # keyframes of this film found inside the scene (motion guidance)
+    unmatched_shots: tuple[int, ...] = ()  # its shots with no keyframe that the patch memory matches under CONFIDENCE_FLOOR
 
     @property
     def needs_keyframe(self) -> bool:
-        return self.keyframes == 0 and self.confidence < CONFIDENCE_FLOOR
+        return bool(self.unmatched_shots) or (self.keyframes == 0 and self.confidence < CONFIDENCE_FLOOR)
 
 
 @dataclass
@@ -96,7 +97,9 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
     luma: list[np.ndarray] = []  # mean L per frame: a few bytes a frame, for the fades
     sampler, samples = ShotSampler(), []
     semantic = _semantic_source(model, shape, config)
-    matched: dict[int, float] = {}  # frame -> share of its positions the patch memory matched (every MATCH_EVERY)
+    matched: dict[int, float] = {}  # sampled frame -> share of its positions the patch memory matched
+    # frames of the open shot to match once it closes (a shot with a keyframe of its own needs none)
+    pictures, pictures_start = ShotSampler(MATCHED_PER_SHOT, np.float16), 0
     verified: dict[int, object] = {}
     done = 0
     frames = timed("decode, pass 1", read_frames(input, mode="gray", max_size=max(shape), prefetch=4,
@@ -125,18 +128,18 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             if closed:
                 samples += sampler.samples
                 sampler = ShotSampler()
+                if semantic is not None:
+                    ends = max(closed)
+                    _match_unkeyed(semantic, pictures.samples, lambda f: any(pictures_start <= v < ends for v in verified), matched)
+                    pictures, pictures_start = ShotSampler(MATCHED_PER_SHOT, np.float16), ends
             sampler.add(frame.index, queries[i])
             keyframe = store.by_frame.get(frame.index)
             if keyframe is not None:
                 L8 = l_to_l8(Ls[i])
                 if keyframe.matches(L8):
                     verified[frame.index] = keyframe.on_film(L8)
-        if semantic is not None:
-            picked = [i for i, f in enumerate(batch) if f.index % MATCH_EVERY == 0]
-            if picked:
-                with stage("semantic match, pass 1"):
-                    shares = semantic.matched_share(semantic.matches([Ls[i] for i in picked])[0])
-                matched.update({batch[i].index: float(m) for i, m in zip(picked, shares)})
+            if semantic is not None:
+                pictures.add(frame.index, lambda L=Ls[i]: L)
         top1.append(slots[:, 0].astype(np.int32))
         luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
@@ -150,29 +153,57 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
         for shot in table.shots[1:]:
             if shot.start > votes.start:
                 votes.close_at(shot.start)
+    if semantic is not None:
+        keyed_spans = [table.shots[table.shot_of(v)] for v in verified]
+        _match_unkeyed(semantic, pictures.samples, lambda f: any(s.start <= f < s.end for s in keyed_spans), matched)
     shot_ballots = votes.finish()
     ballots = _per_shot(shot_ballots, table)
     scene_ids = memory.scene_ids.cpu().numpy()
     calibration = Calibration.from_model(model)
     choices, reports = [], []
+    keyed = {table.shot_of(number) for number in verified}
     for s, scene in enumerate(table.scenes):
         merged = Ballot()
         for shot in scene.shots:
             merged = merged.merge(ballots[shot])
         choice = choose(merged, scene_ids)
         choices.append(choice)
-        seen = [m for f, m in matched.items() if scene.start <= f < scene.end]
+        shares = {shot: _shot_share(table.shots[shot], shot in keyed, matched)
+                  for shot in scene.shots} if semantic is not None else {}
+        seen = [x for x in shares.values() if x is not None]
+        unmatched = tuple(shot for shot, x in shares.items() if x is not None and x[0] < CONFIDENCE_FLOOR)
         reports.append(SceneReport(s, scene.start, scene.end, choice and choice.slot, choice and choice.memory_scene,
-                                   float(np.mean(seen)) if seen else calibration(merged.confidence),
+                                   float(np.average([x for x, _ in seen], weights=[n for _, n in seen]))
+                                   if seen else calibration(merged.confidence),
                                    choice.support if choice else 0.0,
-                                   sum(scene.start <= f < scene.end for f in verified)))
+                                   sum(scene.start <= f < scene.end for f in verified), unmatched))
     if verified:
         logger.info("%d keyframes of the model are frames of %s: their colour follows the motion", len(verified), input.name)
     return Analysis(table, choices, np.concatenate(top1), verified, reports, calibration(np.concatenate(similarity)),
                     samples, fade_gain=fade_gains(table.transitions, np.concatenate(luma)), semantic=semantic)
 
 
-MATCH_EVERY = 4  # pass 1 matches every this many frames against the patch memory, for the scenes' confidence
+def _shot_share(span, keyed: bool, matched: dict[int, float]):
+    """(share of the shot the memory or a keyframe can colour, frames) or None without a sample: 1 for a
+    shot with a keyframe of its own (its colour moves from it), else the patch memory's matched share."""
+    if keyed:
+        return 1.0, span.end - span.start
+    seen = [m for f, m in matched.items() if span.start <= f < span.end]
+    return (float(np.mean(seen)), span.end - span.start) if seen else None
+
+
+MATCHED_PER_SHOT = 8  # frames of each shot pass 1 matches against the patch memory, for its confidence
+
+
+def _match_unkeyed(semantic, pictures: list[tuple[int, np.ndarray]], keyed, matched: dict[int, float]) -> None:
+    """The patch memory's matched share of each sampled (frame, L) whose shot has no keyframe
+    (``keyed(frame)`` False), into ``matched``."""
+    wanted = [(f, L) for f, L in pictures if not keyed(f)]
+    for start in range(0, len(wanted), MATCHED_PER_SHOT):
+        chunk = wanted[start:start + MATCHED_PER_SHOT]
+        with stage("semantic match, pass 1"):
+            shares = semantic.matched_share(semantic.matches([L.astype(np.float32) for _, L in chunk])[0])
+        matched.update({f: float(m) for (f, _), m in zip(chunk, shares)})
 
 
 def _semantic_source(model, shape: tuple[int, int], config: ColorizeConfig):
@@ -181,8 +212,7 @@ def _semantic_source(model, shape: tuple[int, int], config: ColorizeConfig):
         return None
     from memovid.paint.semantic import SemanticSource
 
-    with stage("semantic fit"):
-        return SemanticSource.fit(model, shape, config.batch_size)
+    return SemanticSource.of(model, shape, config.batch_size)
 
 
 class _Votes:

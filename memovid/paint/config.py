@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from memovid.device import check_device
 
 
+SEMANTIC_MODES = ("mix", "alone", "generator", "off")
+
+
 @dataclass(frozen=True)
 class ColorizeConfig:
     """How ``memovid colorize`` paints a black-and-white film."""
@@ -46,11 +49,12 @@ class ColorizeConfig:
     # How full-size keyframe colour is moved onto a frame (memovid.motion.guide.GuideConfig.full_size):
     # "keyframe", once per keyframe (fast), or "candidate", once per candidate (the exact blend).
     full_size_blend: str = "keyframe"
-    # Frames no keyframe of their shot reaches (memovid.paint.semantic): "generator", the semantic guide
-    # (the patch memory's colour, hedged toward gray by a gain fitted on left-out keyframes) is the
-    # generator's guide input; "alone", the semantic guide is the colour, without the generator; "off",
-    # the generator and the palette alone, as before the patch memory.
-    semantic: str = "generator"
+    # Frames no keyframe of their shot reaches (memovid.paint.semantic): "mix", the patch memory's colour
+    # and the shot's luminance palette, each hedged toward gray by gains fitted together on left-out
+    # keyframes; "alone", the patch memory's hedged colour only; "generator", that as the generator's
+    # guide input, the generator painting; "off", the generator and the palette, as before the patch
+    # memory. benchmarks/new_clips.py measures the four (README, "New clips").
+    semantic: str = "mix"
     # Weave interlaced frames (FFmpeg's bwdif, memovid.video.decode) before analysis and painting:
     # colour painted on combed frames combs along every motion.
     deinterlace: bool = False
@@ -69,7 +73,7 @@ class ColorizeConfig:
             raise ValueError(f"full_size_blend must be 'keyframe' or 'candidate', got {self.full_size_blend!r}")
         if not 0.0 <= self.generator_floor < 1.0:
             raise ValueError(f"generator_floor must be within [0, 1), got {self.generator_floor}")
-        if self.semantic not in ("generator", "alone", "off"):
-            raise ValueError(f"semantic must be 'generator', 'alone' or 'off', got {self.semantic!r}")
+        if self.semantic not in SEMANTIC_MODES:
+            raise ValueError(f"semantic must be one of {', '.join(SEMANTIC_MODES)}, got {self.semantic!r}")
         if self.trust not in ("fitted", "flow"):
             raise ValueError(f"trust must be 'fitted' or 'flow', got {self.trust!r}")

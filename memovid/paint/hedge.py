@@ -1,4 +1,5 @@
-"""How much of the patch memory's colour to keep where no keyframe of the shot reaches: fitted per model.
+"""How much of the patch memory's colour, and of the luminance palette, to keep where no keyframe of
+the shot reaches: fitted per model.
 
 A match on frozen features is often wrong, and a wrong hue costs more than no hue. How often, and
 how wrong, depends on the footage and on how many keyframes the model holds, so it is measured on
@@ -9,9 +10,15 @@ ab error of ``g * matched`` against the truth is kept (least squares: g = sum(ma
 sum(|matched|^2), within [0, 1]). Uncorrelated guesses get g near 0: the colour moves toward gray,
 which is what costs least where the memory does not know.
 
-Each bin's gain is pulled toward the gain fitted over all positions by PRIOR_POSITIONS positions'
-worth of evidence, and the gains are made non-decreasing in confidence (a better match never earns
-less colour).
+The palette (memovid.paint.palette: colour by luminance from the keyframes most like the shot) is a
+second guess with errors of its own; where it is given, the two gains (g on the match, h on the
+palette) are fitted together, per bin, by the same least squares on ``g * matched + h * palette``
+(both within [0, 1]; the left-out keyframe's palette comes from the other groups only). Together they
+still fall to 0 where neither holds up.
+
+Each bin's gains are pulled toward the gains fitted over all positions by PRIOR_POSITIONS positions'
+worth of evidence, and the match's gains are made non-decreasing in confidence (a better match never
+earns less colour).
 """
 
 from __future__ import annotations
@@ -33,22 +40,31 @@ def confidence(match) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Hedge:
-    """Gain on the matched ab by confidence: ``edges`` (BINS + 1,) ascending bin edges (the outer ones
-    infinite), ``gain`` (BINS,) in [0, 1], non-decreasing; ``overall`` the gain over all positions;
-    ``positions`` how many held-out positions it was fitted on (0: not fitted, gain 0)."""
+    """Gains by confidence: ``edges`` (BINS + 1,) ascending bin edges (the outer ones infinite); ``gain``
+    (BINS,) on the matched ab, in [0, 1], non-decreasing; ``palette`` (BINS,) on the palette's ab, in
+    [0, 1] (all 0 when fitted without one); ``overall`` the match's gain over all positions;
+    ``positions`` how many held-out positions it was fitted on (0: not fitted, gains 0)."""
 
     edges: tuple[float, ...]
     gain: tuple[float, ...]
+    palette: tuple[float, ...] = (0.0,)
     overall: float = 0.0
     positions: int = 0
 
     def __call__(self, confidence: np.ndarray) -> np.ndarray:
-        """(...) confidence -> (...) float32 gain in [0, 1]."""
-        bins = np.clip(np.digitize(confidence, self.edges[1:-1]), 0, len(self.gain) - 1)
-        return np.asarray(self.gain, np.float32)[bins]
+        """(...) confidence -> (...) float32 gain on the matched ab, in [0, 1]."""
+        return np.asarray(self.gain, np.float32)[self._bins(confidence)]
+
+    def palette_gain(self, confidence: np.ndarray) -> np.ndarray:
+        """(...) confidence -> (...) float32 gain on the palette's ab, in [0, 1]."""
+        gains = np.asarray(self.palette, np.float32)
+        return gains[np.minimum(self._bins(confidence), len(gains) - 1)]
+
+    def _bins(self, confidence: np.ndarray) -> np.ndarray:
+        return np.clip(np.digitize(confidence, self.edges[1:-1]), 0, len(self.gain) - 1)
 
 
-NO_HEDGE_DATA = Hedge((-np.inf, np.inf), (0.0,))  # nothing to measure on: no colour from the patch memory
+NO_HEDGE_DATA = Hedge((-np.inf, np.inf), (0.0,))  # nothing to measure on: no colour from either
 
 
 class HedgeFit:
@@ -56,27 +72,55 @@ class HedgeFit:
 
     def __init__(self) -> None:
         self.confidence: list[np.ndarray] = []
-        self.num: list[np.ndarray] = []   # matched . truth per position
-        self.den: list[np.ndarray] = []   # |matched|^2 per position
+        self.sums: list[np.ndarray] = []  # per position: m.t, m.m, p.t, p.p, m.p
 
-    def add(self, confidence: np.ndarray, matched: np.ndarray, truth: np.ndarray) -> None:
-        """One left-out keyframe: confidence (h, w); matched, truth (h, w, 2) ab."""
+    def add(self, confidence: np.ndarray, matched: np.ndarray, truth: np.ndarray,
+            palette: np.ndarray | None = None) -> None:
+        """One left-out keyframe: confidence (h, w); matched, truth and the palette's guess (h, w, 2) ab."""
+        m, t = matched.reshape(-1, 2).astype(np.float64), truth.reshape(-1, 2).astype(np.float64)
+        p = np.zeros_like(m) if palette is None else palette.reshape(-1, 2).astype(np.float64)
         self.confidence.append(confidence.ravel().astype(np.float32))
-        self.num.append((matched * truth).sum(-1).ravel().astype(np.float64))
-        self.den.append((matched ** 2).sum(-1).ravel().astype(np.float64))
+        self.sums.append(np.stack([(m * t).sum(1), (m * m).sum(1), (p * t).sum(1), (p * p).sum(1), (m * p).sum(1)], 1))
 
     def hedge(self, bins: int = BINS) -> Hedge:
         if not self.confidence:
             return NO_HEDGE_DATA
-        c, num, den = (np.concatenate(x) for x in (self.confidence, self.num, self.den))
-        if den.sum() <= 0:
+        c, sums = np.concatenate(self.confidence), np.concatenate(self.sums)
+        total = sums.sum(0)
+        if total[1] + total[3] <= 0:
             return NO_HEDGE_DATA
-        overall = float(np.clip(num.sum() / den.sum(), 0.0, 1.0))
+        overall = _gains(total)
         edges = np.quantile(c, np.linspace(0.0, 1.0, bins + 1))
         edges[0], edges[-1] = -np.inf, np.inf
         of = np.clip(np.digitize(c, edges[1:-1]), 0, bins - 1)
-        prior = PRIOR_POSITIONS * den.sum() / len(den)
-        n = np.bincount(of, num, bins) + overall * prior
-        d = np.bincount(of, den, bins) + prior
-        gain = non_decreasing(np.clip(n / d, 0.0, 1.0), d)
-        return Hedge(tuple(float(e) for e in edges), tuple(float(g) for g in gain), overall, len(c))
+        per_bin = np.stack([np.bincount(of, sums[:, j], bins) for j in range(5)], 1)
+        prior = PRIOR_POSITIONS / len(c)  # the whole film's sums, scaled to PRIOR_POSITIONS positions
+        gains = np.array([_gains(per_bin[b] + prior * total) for b in range(bins)])
+        weight = per_bin[:, 1] + prior * total[1]
+        match = non_decreasing(gains[:, 0], weight)
+        return Hedge(tuple(float(e) for e in edges), tuple(float(g) for g in match),
+                     tuple(float(h) for h in gains[:, 1]), float(overall[0]), len(c))
+
+
+def _gains(s: np.ndarray) -> np.ndarray:
+    """(g, h) within [0, 1] minimising |g m + h p - t|^2 from the sums (m.t, m.m, p.t, p.p, m.p): the joint
+    least squares where both come out in range, else the better of the two alone."""
+    mt, mm, pt, pp, mp = s
+    det = mm * pp - mp * mp
+    if det > 1e-9 * max(mm * pp, 1e-12):
+        g, h = (mt * pp - pt * mp) / det, (pt * mm - mt * mp) / det
+        if 0.0 <= g <= 1.0 and 0.0 <= h <= 1.0:
+            return np.array([g, h])
+    candidates = [np.array([np.clip(mt / mm, 0, 1) if mm > 0 else 0.0, 0.0]),
+                  np.array([0.0, np.clip(pt / pp, 0, 1) if pp > 0 else 0.0])]
+    if det > 0:  # both at the edge of the square: g or h clipped to 1 with the other refitted
+        for g in (0.0, 1.0):
+            candidates.append(np.array([g, np.clip((pt - g * mp) / pp, 0, 1)]))
+        for h in (0.0, 1.0):
+            candidates.append(np.array([np.clip((mt - h * mp) / mm, 0, 1), h]))
+
+    def cost(x: np.ndarray) -> float:
+        g, h = x
+        return g * g * mm + h * h * pp + 2 * g * h * mp - 2 * g * mt - 2 * h * pt
+
+    return min(candidates, key=cost)

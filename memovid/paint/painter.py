@@ -120,7 +120,7 @@ def paint(input: Path, output: Path, model, analysis: Analysis, shape: tuple[int
         chroma_only = first is not None and writer.yuv420_weights(first) is not None
         located = _located(chain([first] if first is not None else [], frames), analysis, shape, keep=not twice)
         for batch in batches(_guided(located, analysis, shape, config, chroma_only), config.batch_size):
-            _attach_semantic(batch, analysis)
+            _attach_semantic(batch, analysis, palette_shares.palettes if config.semantic == "mix" else {})
             with stage("trust"):
                 shares = [None if item.guide is None else curve(item.guide.trust) for item in batch]
             ab, made = _generated(model, batch, shares, analysis, scene_features, fallback, shape, config)
@@ -159,7 +159,7 @@ def _generated(model, batch: list, shares: list, analysis: Analysis, scene_featu
     for i, (item, share) in enumerate(zip(batch, shares)):
         if share is not None and 1.0 - float(share.min()) < config.generator_floor:
             ab[i] = item.guide.ab
-        elif item.semantic is not None and config.semantic == "alone":
+        elif item.semantic is not None and config.semantic in ("mix", "alone"):
             ab[i] = item.semantic.ab
         else:
             wanted.append(i)
@@ -290,13 +290,15 @@ def _guided(items: Iterator[_Item], analysis: Analysis, shape: tuple[int, int],
                 yield item
 
 
-def _attach_semantic(batch: list[_Item], analysis: Analysis) -> None:
-    """The semantic guide (memovid.paint.semantic) of each frame no keyframe of its shot guides."""
+def _attach_semantic(batch: list[_Item], analysis: Analysis, palettes: dict) -> None:
+    """The semantic guide (memovid.paint.semantic) of each frame no keyframe of its shot guides, mixed
+    with its shot's palette (``palettes``: shot -> memovid.paint.palette.Palette) where it has one."""
     bare = [item for item in batch if item.guide is None]
     if analysis.semantic is None or not bare:
         return
     with stage("semantic guide"):
-        for item, guide in zip(bare, analysis.semantic.guides([item.L_small for item in bare])):
+        guides = analysis.semantic.guides([item.L_small for item in bare], [palettes.get(item.shot) for item in bare])
+        for item, guide in zip(bare, guides):
             item.semantic = guide
 
 

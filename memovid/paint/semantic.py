@@ -44,44 +44,67 @@ class SemanticGuide:
 
 
 class SemanticSource:
-    """The patch memory, its hedge and the matched level for one film's working shape."""
+    """The patch memory, its hedges and the matched level for one film's working shape, fitted from the
+    model's keyframes when first used (a film whose every shot has keyframes of its own never needs it)."""
 
-    def __init__(self, model, memory: PatchMemory, hedge: Hedge, matched_level: float, shape: tuple[int, int]) -> None:
-        self.model, self.memory, self.hedge, self.shape = model, memory, hedge, shape
-        self.matched_level = matched_level
+    def __init__(self, model, keyframes: list, shape: tuple[int, int], batch_size: int = 8,
+                 config: PatchConfig = PatchConfig()) -> None:
+        self.model, self.keyframes, self.shape = model, keyframes, shape
+        self.batch_size, self.config = batch_size, config
+        self._fitted: _Fitted | None = None
 
     @classmethod
-    def fit(cls, model, shape: tuple[int, int], batch_size: int = 8,
-            config: PatchConfig = PatchConfig()) -> "SemanticSource | None":
-        """From the model's keyframes at working ``shape``; None when it holds fewer than MIN_KEYFRAMES."""
-        from memovid.model.inputs import at_size
+    def of(cls, model, shape: tuple[int, int], batch_size: int = 8,
+           config: PatchConfig = PatchConfig()) -> "SemanticSource | None":
+        """For the model's keyframes at working ``shape``; None when it holds fewer than MIN_KEYFRAMES."""
         from memovid.model.keyframes import KeyframeStore
 
         keyframes = sorted(KeyframeStore.from_model(model).by_frame.values(), key=lambda k: k.frame)
-        if len(keyframes) < MIN_KEYFRAMES:
-            return None
-        fitted = _fit(model, [at_size(k, shape) for k in keyframes], config)
-        logger.info("semantic guide: %d positions of %d keyframes in %d look-alike groups; %.0f%% of matched "
-                    "colour kept overall (fitted on left-out groups)", len(fitted.memory), len(keyframes),
-                    len(fitted.memory.groups()), 100 * fitted.hedge.overall)
-        return cls(model, fitted.memory, fitted.hedge, fitted.level, shape)
+        return cls(model, keyframes, shape, batch_size, config) if len(keyframes) >= MIN_KEYFRAMES else None
+
+    @property
+    def fitted(self) -> "_Fitted":
+        if self._fitted is None:
+            from memovid.model.inputs import at_size
+            from memovid.timing import stage
+
+            with stage("semantic fit"):
+                pictures = [at_size(k, self.shape) for k in self.keyframes]
+                self._fitted = _fit(self.model, pictures, self.config, _palette_bank(self.model, pictures, self.batch_size))
+            logger.info("semantic guide: %d positions of %d keyframes in %d look-alike groups; %.0f%% of matched "
+                        "colour kept overall (fitted on left-out groups)", len(self._fitted.memory), len(self.keyframes),
+                        len(self._fitted.memory.groups()), 100 * self._fitted.hedge.overall)
+        return self._fitted
 
     def matches(self, Ls: list[np.ndarray]):
         """(memovid.model.patches.Match, L on the grid (B, gh, gw)) for (h, w) L arrays at working size."""
         grid = grid_shape(self.shape)
         L_grid = np.stack([grid_of(L, grid) for L in Ls])
-        return self.memory.match(frame_features(self.model.backbone, Ls, self.model.device), L_grid), L_grid
+        return self.fitted.memory.match(frame_features(self.model.backbone, Ls, self.model.device), L_grid), L_grid
 
     def matched_share(self, match) -> np.ndarray:
         """(B,) share of each frame's positions matched (see the module doc)."""
-        return (match.similarity >= self.matched_level).mean(axis=(1, 2))
+        return (match.similarity >= self.fitted.level).mean(axis=(1, 2))
 
-    def guides(self, Ls: list[np.ndarray]) -> list[SemanticGuide]:
-        """One SemanticGuide per (h, w) L array at working size."""
+    def guides(self, Ls: list[np.ndarray], palettes: list | None = None) -> list[SemanticGuide]:
+        """One SemanticGuide per (h, w) L array at working size. palettes: each frame's shot palette
+        (memovid.paint.palette.Palette) or None; where given, the guide is the match and the palette
+        mixed by the gains fitted for the two together."""
+        from memovid.model.inputs import resize_to
+
         match, L_grid = self.matches(Ls)
-        gain = self.hedge(confidence(match))                            # (B, gh, gw)
         shares = self.matched_share(match)
-        return [_guide(match.ab[i], gain[i], L_grid[i], L, float(shares[i])) for i, L in enumerate(Ls)]
+        out = []
+        for i, L in enumerate(Ls):
+            fitted = self.fitted
+            palette = palettes[i] if palettes is not None and fitted.with_palette is not None else None
+            hedge = fitted.hedge if palette is None else fitted.with_palette
+            guide = _guide(match.ab[i], hedge(confidence(match)[i]), L_grid[i], L, float(shares[i]))
+            if palette is not None:
+                h = resize_to(hedge.palette_gain(confidence(match)[i]), L.shape)
+                guide = SemanticGuide(guide.ab + h[..., None] * palette(L), np.maximum(guide.weight, h), guide.matched)
+            out.append(guide)
+        return out
 
 
 def _guide(ab: np.ndarray, gain: np.ndarray, L_grid: np.ndarray, L: np.ndarray, matched: float) -> SemanticGuide:
@@ -103,10 +126,26 @@ class _Fitted:
     hedge: Hedge
     level: float
     held_out: list
+    with_palette: Hedge | None = None
 
 
-def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConfig) -> _Fitted:
-    """pictures: (L8 (h, w) uint8, ab (h, w, 2)) each at its own working size."""
+def _palette_bank(model, pictures: list[tuple[np.ndarray, np.ndarray]], batch_size: int):
+    """The pictures as palette material (memovid.paint.palette.PaletteBank), with their memory queries."""
+    import torch
+
+    from memovid.color.levels import l8_to_L
+    from memovid.model.inputs import L_tensor, batches
+    from memovid.paint.palette import PaletteBank
+
+    with torch.inference_mode():
+        keys = np.concatenate([model.query(L_tensor(b, model.device)).float().cpu().numpy()
+                               for b in batches((l8_to_L(L8) for L8, _ in pictures), batch_size)])
+    return PaletteBank(pictures, keys)
+
+
+def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConfig, bank=None) -> _Fitted:
+    """pictures: (L8 (h, w) uint8, ab (h, w, 2)) each at its own working size; bank: their PaletteBank,
+    to fit the gains of match and palette together too (None: the match alone)."""
     from memovid.color.levels import l8_to_L
     from memovid.scenes.signature import spread
 
@@ -119,18 +158,22 @@ def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConf
     if len(set(groups)) == 1:  # one shot's keyframes only: each is left out alone (an easier test)
         groups = list(range(len(pictures)))
     memory = PatchMemory.build(features, abs_, L_grid, groups, config)
-    fit, best, matches = HedgeFit(), [], {}
+    fit, joint, best, matches = HedgeFit(), HedgeFit(), [], {}
     for g in spread(sorted(set(groups)), MAX_LEFT_OUT):
-        for i in (i for i, x in enumerate(groups) if x == g):
+        members = [i for i, x in enumerate(groups) if x == g]
+        for i in members:
             match = memory.match(features[i][None], L_grid[i][None], leave_out=g)
             fit.add(confidence(match)[0], match.ab[0], abs_[i])
+            if bank is not None:
+                palette = bank.palette_for(bank.keys[i], exclude=members)
+                joint.add(confidence(match)[0], match.ab[0], abs_[i], grid_of(palette(Ls[i]), grids[i]))
             best.append(match.similarity[0].ravel())
             matches[i] = match
     hedge = fit.hedge()
     level = float(np.quantile(np.concatenate(best), MATCHED_QUANTILE))
     held_out = [None if i not in matches else (matches[i].ab[0], hedge(confidence(matches[i])[0]), L_grid[i], Ls[i])
                 for i in range(len(pictures))]
-    return _Fitted(memory, hedge, level, held_out)
+    return _Fitted(memory, hedge, level, held_out, joint.hedge() if bank is not None else None)
 
 
 def training_guides(model, pictures: list[tuple[np.ndarray, np.ndarray]],

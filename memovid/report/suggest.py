@@ -1,7 +1,8 @@
 """``memovid suggest``: the frames a colourist should paint next.
 
-colorize knows where it is unsure: a scene whose frames find no close memory slot (low retrieval
-confidence) and that has no keyframe of its own. suggest runs colorize's analysis pass, takes those
+colorize knows where it is unsure: a shot with no keyframe of its own whose frames the patch memory
+matches poorly (memovid.paint.semantic), or, for a model with too few keyframes for one, a scene whose
+frames find no close memory slot (low retrieval confidence) and that has no keyframe of its own. suggest runs colorize's analysis pass, takes those
 scenes (or the ``count`` least confident), picks each one's most representative frames
 (memovid.scenes.representative) and writes them, at full size, as PNG named with their frame number. Painted
 and given back with ``memovid train --update DIR -m MODEL``, they become the scene's keyframes: its
@@ -32,7 +33,7 @@ class Suggestion:
     frame: int
     time: float                 # seconds from the start
     scene: int
-    confidence: float           # the scene's retrieval confidence (0..1, memovid.model.confidence)
+    confidence: float           # the scene's confidence (0..1, memovid.paint.analyse.SceneReport)
     path: str                   # the PNG written
 
 
@@ -53,7 +54,7 @@ def suggest(input: str | Path, model, output: str | Path, *, per_scene: int = 1,
     info, model, shape, scenes = prepare(input, model, config, scenes)
     analysis = analyse(input, model, shape, config, scenes, progress)
     chosen = _weakest(analysis.reports, count)
-    frames = {f: r for r in chosen for f in representatives(analysis.scene_samples(r.scene), per_scene)}
+    frames = {f: r for r in chosen for f in representatives(_where_needed(analysis, r), per_scene)}
     output.mkdir(parents=True, exist_ok=True)
     found: dict[int, Suggestion] = {}
     fps = float(info.fps) if info.fps else 25.0
@@ -70,6 +71,15 @@ def suggest(input: str | Path, model, output: str | Path, *, per_scene: int = 1,
     ordered = sorted(found.values(), key=lambda s: (s.confidence, s.frame))
     write_text(output / MANIFEST, json.dumps([asdict(s) for s in ordered], indent=2) + "\n", overwrite=True)
     return ordered
+
+
+def _where_needed(analysis, report: SceneReport) -> list:
+    """The scene's sampled frames to choose from: those of its shots the patch memory could not match,
+    when it names any (a scene keyframed in one shot may hold others the keyframes do not reach)."""
+    samples = analysis.scene_samples(report.scene)
+    if not report.unmatched_shots:
+        return samples
+    return [(i, q) for i, q in samples if analysis.table.shot_of(i) in report.unmatched_shots] or samples
 
 
 def _weakest(reports: list[SceneReport], count: int | None) -> list[SceneReport]:

@@ -1,0 +1,52 @@
+"""suggest asks for the shots the keyframes do not reach, even inside a scene that has keyframes.
+
+A conversation scene cut A, B, A, B (shot / reverse shot: one scene) whose model learned five painted
+frames of the first A shot only. The patch memory matches A's framings and not B's, so the scene
+needs a keyframe, the B shots are the unmatched ones, and suggest picks its frame there (issue 34's
+trailer case: a model knowing one shot of four used to say that no scene needed a keyframe).
+"""
+
+import cv2
+import numpy as np
+from click.testing import CliRunner
+
+from memovid.cli import cli
+from memovid.demo.synth import CartoonSpec, cartoon_frames
+from memovid.video import EncodeOptions, read_frames, write_video
+from tests.mediagen import make_video
+
+SPEC = CartoonSpec(width=192, height=128, scenes=1, shot_frames=(24, 24, 24, 24), seed=3)
+
+
+def test_the_unreached_shots_of_a_keyframed_scene_are_flagged_and_suggested(tmp_path):
+    from memovid.paint.analyse import analyse
+    from memovid.paint.colorize import prepare
+    from memovid.paint.config import ColorizeConfig
+
+    frames = list(cartoon_frames(SPEC))
+    colour = make_video(tmp_path / "colour.mkv", frames=frames, size=(SPEC.width, SPEC.height), codec="ffv1",
+                        pix_fmt="yuv444p", audio=False)
+    gray = tmp_path / "bw.mkv"
+    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
+                gray, source=colour, options=EncodeOptions(codec="ffv1"))
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for i in (2, 6, 10, 14, 18):  # the first A shot only
+        cv2.imwrite(str(keys / f"frame_{i:05d}.png"), cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR))
+    model = tmp_path / "m.memo"
+    result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "192"])
+    assert result.exit_code == 0, result.output
+
+    _, m, shape, _ = prepare(gray, model, ColorizeConfig(), None)
+    analysis = analyse(gray, m, shape, ColorizeConfig(), None)
+    table = analysis.table
+    assert [(s.start, s.end) for s in table.shots] == [(0, 24), (24, 48), (48, 72), (72, 96)]
+    flagged = [shot for r in analysis.reports for shot in r.unmatched_shots]
+    assert 1 in flagged and 3 in flagged and 0 not in flagged, [r for r in analysis.reports]
+    assert any(r.needs_keyframe and r.keyframes > 0 for r in analysis.reports)
+
+    folder = tmp_path / "to_paint"
+    result = CliRunner().invoke(cli, ["suggest", str(gray), "-m", str(model), "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    picked = [int(p.stem.split("_")[1]) for p in folder.glob("frame_*.png")]
+    assert picked and all(table.shot_of(f) in (1, 3) for f in picked), picked
