@@ -138,3 +138,19 @@ def test_a_frame_like_a_keyframe_gets_its_colour_and_an_unlike_one_stays_near_gr
     assert g_like.ab[35:65, 45:85, 0].mean() > 10  # the painted rectangle: red-ish
     assert np.abs(g_unlike.ab).mean() < np.abs(g_like.ab).mean() / 2
     assert g_like.matched > g_unlike.matched
+
+
+def test_match_and_palette_gains_are_fitted_together_and_drop_a_useless_one():
+    rng = np.random.default_rng(2)
+    truth = rng.normal(0, 20, (200, 200, 2)).astype(np.float32)
+    confidence = rng.random((200, 200)).astype(np.float32)
+    palette = truth + rng.normal(0, 10, truth.shape).astype(np.float32)   # a fair guess everywhere
+    junk = rng.normal(0, 20, truth.shape).astype(np.float32)             # a match that never holds up
+    fit = HedgeFit()
+    fit.add(confidence, junk, truth, palette)
+    hedge = fit.hedge()
+    assert float(hedge(np.float32(0.5))) < 0.05
+    assert 0.7 < float(hedge.palette_gain(np.float32(0.5))) <= 1.0  # least squares: 400 / (400 + 100)
+    alone = HedgeFit()
+    alone.add(confidence, junk, truth)
+    assert float(alone.hedge().palette_gain(np.float32(0.5))) == 0.0
