@@ -113,7 +113,7 @@ class PaletteShares:
         (items with .shot, .guide, .L_small, .in_transition)."""
         out = ab.copy()
         for i, item in enumerate(batch):
-            if item.guide is not None or item.semantic is not None or item.shot not in self.palettes:
+            if item.guide is not None or getattr(item, "semantic", None) is not None or item.shot not in self.palettes:
                 continue
             palette = self.palettes[item.shot]
             if item.shot != self.shot or not self.settled:
