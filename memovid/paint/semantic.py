@@ -1,17 +1,18 @@
 """The semantic guide: colour for frames no keyframe of their own shot reaches, from the patch memory.
 
-Built once per film from the keyframes the model holds (memovid.model.patches): their positions are
-indexed, and how much of a match's colour holds up on a new clip is fitted by leaving groups of
-look-alike keyframes out (memovid.paint.hedge). Each frame then gets, at working size, the matched
-ab times that gain, spread onto the frame's own luminance by the guided filter (no blotch crosses an
-edge), and the gain itself as a weight: the generator's guide input, with the moved keyframe colour's
-contract (memovid.model.inputs.guide_planes). Where nothing matches, the gain is low and the colour
-stays near gray: a wrong hue costs more than no hue.
+Built once per film, when a frame first needs it, from the keyframes the model holds
+(memovid.model.patches): their positions are indexed, and how much of a match's colour, and of the
+shot's luminance palette, holds up on a new clip is fitted by leaving groups of look-alike keyframes
+out (memovid.paint.hedge). Each frame then gets, at working size, the matched ab times its gain (plus
+the palette times its own), spread onto the frame's own luminance by the guided filter (no blotch
+crosses an edge), and the gain as a weight: with the moved keyframe colour's contract
+(memovid.model.inputs.guide_planes) where the generator reads it. Where nothing matches, the gains
+are low and the colour stays near gray: a wrong hue costs more than no hue.
 
 A position counts as *matched* when its best cosine reaches the MATCHED_QUANTILE of the left-out
 keyframes' positions' best cosines: it is matched about as well as a new clip of the model's own
-footage (whose positions are then 75 % matched). The
-share of a scene's positions that are matched is the scene's confidence in the report and ``suggest``.
+footage (whose positions are then 75 % matched). The share of a shot's positions that are matched
+is its confidence in the report and ``suggest`` (memovid.paint.analyse).
 """
 
 from __future__ import annotations
