@@ -55,34 +55,35 @@ def _faiss():
     return faiss
 
 
-def _gpu_resources():
-    """faiss-gpu's resources when it and a CUDA device are present, else None (one per process)."""
+def _gpu_resources(on_gpu: bool):
+    """faiss-gpu's resources (one per process, outliving every index) when ``on_gpu`` and faiss has a
+    GPU, else None."""
     faiss = _faiss()
     global _GPU
-    if _GPU is None and hasattr(faiss, "StandardGpuResources") and torch.cuda.is_available() and faiss.get_num_gpus() > 0:
+    if on_gpu and _GPU is None and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0:
         _GPU = faiss.StandardGpuResources()
-    return _GPU
+    return _GPU if on_gpu else None
 
 
 _GPU = None
 
 
-def flat_index(dims: int):
-    """An exact inner-product index (on the GPU where faiss-gpu has one)."""
+def flat_index(dims: int, on_gpu: bool = False):
+    """An exact inner-product index, on the GPU where ``on_gpu`` (the model's device is CUDA) and faiss-gpu has one."""
     faiss = _faiss()
-    gpu = _gpu_resources()
+    gpu = _gpu_resources(on_gpu)
     return faiss.GpuIndexFlatIP(gpu, dims) if gpu is not None else faiss.IndexFlatIP(dims)
 
 
-def ivf_index(keys: np.ndarray, lists: int, probe: int):
+def ivf_index(keys: np.ndarray, lists: int, probe: int, on_gpu: bool = False):
     """An approximate inner-product index (inverted lists, ``probe`` of ``lists`` visited), trained on
-    ``keys`` (N, d) float32; add them after. On the GPU where faiss-gpu has one."""
+    ``keys`` (N, d) float32; add them after. On the GPU as flat_index."""
     faiss = _faiss()
     quantiser = faiss.IndexFlatIP(keys.shape[1])
     index = faiss.IndexIVFFlat(quantiser, keys.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
     index.train(keys)
     index.nprobe = probe
-    gpu = _gpu_resources()
+    gpu = _gpu_resources(on_gpu)
     if gpu is not None:
         index = faiss.index_cpu_to_gpu(gpu, 0, index)
     index.__dict__["_quantiser"] = quantiser  # the IVF index refers to it: it must live as long
@@ -151,14 +152,9 @@ class ColorMemory(nn.Module):
 
     # ---- search ------------------------------------------------------------------------------
     def _build_index(self):
-        faiss = _faiss()
         slots = torch.nonzero(self.filled).squeeze(1)
         keys = np.ascontiguousarray(self.keys[slots].detach().float().cpu().numpy())
-        if self.keys.is_cuda and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0:
-            self._gpu_resources = faiss.StandardGpuResources()  # must outlive the index
-            index = faiss.GpuIndexFlatIP(self._gpu_resources, keys.shape[1])
-        else:
-            index = faiss.IndexFlatIP(keys.shape[1])
+        index = flat_index(keys.shape[1], self.keys.is_cuda)
         index.add(keys)
         self._index, self._index_slots = index, slots
         return index

@@ -81,12 +81,14 @@ class PatchMemory:
     """
 
     def __init__(self, keys: np.ndarray, ab: np.ndarray, L: np.ndarray, group: np.ndarray,
-                 projection: np.ndarray, mean: np.ndarray, config: PatchConfig = PatchConfig()) -> None:
+                 projection: np.ndarray, mean: np.ndarray, config: PatchConfig = PatchConfig(),
+                 on_gpu: bool = False) -> None:
         if keys.ndim != 2 or len(keys) != len(ab) or len(ab) != len(L) or len(L) != len(group):
             raise ValueError(f"keys (N, d), ab (N, 2), L (N,), group (N,) must agree, got {keys.shape}, "
                              f"{ab.shape}, {L.shape}, {group.shape}")
         self.keys, self.ab, self.L, self.group = keys, ab.astype(np.float32), L.astype(np.float32), group
         self.projection, self.mean, self.config = projection, mean, config
+        self.on_gpu = on_gpu  # the model runs on CUDA: the FAISS indexes go there too where faiss-gpu can
         self._indexes: dict = {}
 
     def __len__(self) -> int:
@@ -94,7 +96,7 @@ class PatchMemory:
 
     @classmethod
     def build(cls, features: list[np.ndarray], ab: list[np.ndarray], L: list[np.ndarray], groups: list[int],
-              config: PatchConfig = PatchConfig()) -> "PatchMemory":
+              config: PatchConfig = PatchConfig(), on_gpu: bool = False) -> "PatchMemory":
         """features: per keyframe (h, w, D) position_features; ab (h, w, 2) and L (h, w) on the same grid;
         groups: one id per keyframe."""
         raw = np.concatenate([f.reshape(-1, f.shape[-1]) for f in features]).astype(np.float32)
@@ -104,16 +106,12 @@ class PatchMemory:
         _, _, vt = np.linalg.svd(raw[:: max(1, len(raw) // 20000)] - mean, full_matrices=False)
         projection = np.ascontiguousarray(vt[:dims].T)
         group = np.concatenate([np.full(f.shape[0] * f.shape[1], g, np.int32) for f, g in zip(features, groups)])
-        memory = cls(np.zeros((0, dims), np.float32), np.zeros((0, 2)), np.zeros(0), np.zeros(0, np.int32),
-                     projection, mean, config)
-        keys = memory.reduce(raw)
-        return cls(keys, np.concatenate([a.reshape(-1, 2) for a in ab]), np.concatenate([x.ravel() for x in L]),
-                   group, projection, mean, config)
+        return cls(_reduce(raw, mean, projection), np.concatenate([a.reshape(-1, 2) for a in ab]),
+                   np.concatenate([x.ravel() for x in L]), group, projection, mean, config, on_gpu)
 
     def reduce(self, features: np.ndarray) -> np.ndarray:
         """(n, D) position features -> (n, dims) unit-norm keys."""
-        x = (features.astype(np.float32) - self.mean) @ self.projection
-        return np.ascontiguousarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6))
+        return _reduce(features, self.mean, self.projection)
 
     def match(self, features: np.ndarray, L: np.ndarray, leave_out: int | None = None) -> Match:
         """features (B, h, w, D) position_features, L (B, h, w) the frame's lightness on the same grid ->
@@ -145,18 +143,24 @@ class PatchMemory:
 
     def _index(self, leave_out: int | None, rows: np.ndarray):
         """A FAISS index over ``rows`` (cached per left-out group): flat while the memory is small, IVF past
-        config.flat_limit positions (GPU when faiss-gpu and a device are present: memovid.model.memory)."""
+        config.flat_limit positions (on the GPU with a CUDA model where faiss-gpu can: memovid.model.memory)."""
         if leave_out not in self._indexes:
             from memovid.model.memory import flat_index, ivf_index
 
             keys = np.ascontiguousarray(self.keys[rows])
             if len(keys) > self.config.flat_limit:
-                index = ivf_index(keys, lists=int(4 * len(keys) ** 0.5), probe=self.config.ivf_probe)
+                index = ivf_index(keys, lists=int(4 * len(keys) ** 0.5), probe=self.config.ivf_probe, on_gpu=self.on_gpu)
             else:
-                index = flat_index(keys.shape[1])
+                index = flat_index(keys.shape[1], self.on_gpu)
             index.add(keys)
             self._indexes[leave_out] = index
         return self._indexes[leave_out]
+
+
+def _reduce(features: np.ndarray, mean: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """(n, D) position features -> (n, dims) unit-norm keys: centred, projected, normalised."""
+    x = (features.astype(np.float32) - mean) @ projection
+    return np.ascontiguousarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6))
 
 
 def grid_shape(shape: tuple[int, int]) -> tuple[int, int]:

@@ -130,7 +130,8 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
                 sampler = ShotSampler()
                 if semantic is not None:
                     ends = max(closed)
-                    _match_unkeyed(semantic, pictures.samples, lambda f: any(pictures_start <= v < ends for v in verified), matched)
+                    if not any(pictures_start <= v < ends for v in verified):
+                        _match(semantic, pictures.samples, matched)
                     pictures, pictures_start = ShotSampler(MATCHED_PER_SHOT, np.float16), ends
             sampler.add(frame.index, queries[i])
             keyframe = store.by_frame.get(frame.index)
@@ -154,21 +155,24 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             if shot.start > votes.start:
                 votes.close_at(shot.start)
     if semantic is not None:
-        keyed_spans = [table.shots[table.shot_of(v)] for v in verified]
-        _match_unkeyed(semantic, pictures.samples, lambda f: any(s.start <= f < s.end for s in keyed_spans), matched)
+        keyed_shots = {table.shot_of(v) for v in verified}  # the last shots' boundaries are final only now
+        _match(semantic, [(f, L) for f, L in pictures.samples if table.shot_of(f) not in keyed_shots], matched)
     shot_ballots = votes.finish()
     ballots = _per_shot(shot_ballots, table)
     scene_ids = memory.scene_ids.cpu().numpy()
     calibration = Calibration.from_model(model)
     choices, reports = [], []
     keyed = {table.shot_of(number) for number in verified}
+    matched_by_shot: dict[int, list[float]] = {}
+    for f, m in matched.items():
+        matched_by_shot.setdefault(table.shot_of(f), []).append(m)
     for s, scene in enumerate(table.scenes):
         merged = Ballot()
         for shot in scene.shots:
             merged = merged.merge(ballots[shot])
         choice = choose(merged, scene_ids)
         choices.append(choice)
-        shares = {shot: _shot_share(table.shots[shot], shot in keyed, matched)
+        shares = {shot: _shot_share(table.shots[shot], shot in keyed, matched_by_shot.get(shot, []))
                   for shot in scene.shots} if semantic is not None else {}
         seen = [x for x in shares.values() if x is not None]
         unmatched = tuple(shot for shot, x in shares.items() if x is not None and x[0] < CONFIDENCE_FLOOR)
@@ -183,22 +187,20 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
                     samples, fade_gain=fade_gains(table.transitions, np.concatenate(luma)), semantic=semantic)
 
 
-def _shot_share(span, keyed: bool, matched: dict[int, float]):
+def _shot_share(span, keyed: bool, matched: list[float]):
     """(share of the shot the memory or a keyframe can colour, frames) or None without a sample: 1 for a
-    shot with a keyframe of its own (its colour moves from it), else the patch memory's matched share."""
+    shot with a keyframe of its own (its colour moves from it), else the mean of its sampled frames'
+    matched shares (``matched``)."""
     if keyed:
         return 1.0, span.end - span.start
-    seen = [m for f, m in matched.items() if span.start <= f < span.end]
-    return (float(np.mean(seen)), span.end - span.start) if seen else None
+    return (float(np.mean(matched)), span.end - span.start) if matched else None
 
 
 MATCHED_PER_SHOT = 8  # frames of each shot pass 1 matches against the patch memory, for its confidence
 
 
-def _match_unkeyed(semantic, pictures: list[tuple[int, np.ndarray]], keyed, matched: dict[int, float]) -> None:
-    """The patch memory's matched share of each sampled (frame, L) whose shot has no keyframe
-    (``keyed(frame)`` False), into ``matched``."""
-    wanted = [(f, L) for f, L in pictures if not keyed(f)]
+def _match(semantic, wanted: list[tuple[int, np.ndarray]], matched: dict[int, float]) -> None:
+    """The patch memory's matched share of each sampled (frame, L) of shots without a keyframe, into ``matched``."""
     for start in range(0, len(wanted), MATCHED_PER_SHOT):
         chunk = wanted[start:start + MATCHED_PER_SHOT]
         with stage("semantic match, pass 1"):

@@ -158,7 +158,7 @@ def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConf
     groups = look_groups([L8 for L8, _ in pictures])
     if len(set(groups)) == 1:  # one shot's keyframes only: each is left out alone (an easier test)
         groups = list(range(len(pictures)))
-    memory = PatchMemory.build(features, abs_, L_grid, groups, config)
+    memory = PatchMemory.build(features, abs_, L_grid, groups, config, on_gpu=model.device.type == "cuda")
     fit, joint, best, matches = HedgeFit(), HedgeFit(), [], {}
     for g in spread(sorted(set(groups)), MAX_LEFT_OUT):
         members = [i for i, x in enumerate(groups) if x == g]

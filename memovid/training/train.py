@@ -124,7 +124,7 @@ def train(inputs: Sequence[str | Path], model_path: str | Path | None = None, *,
 
     if resume and not checkpoint.restore(model, trainer, model.metadata.get("checkpoint", {}), rng):
         logger.warning("%s predates saved optimiser state: resuming with fresh Adam moments", ckpt.name)
-    batches = _Batches(samples, config, model.config.batch_size, rng, _semantic_guides(model, samples, config))
+    batches = _Batches(samples, config, model.config.batch_size, rng, model)
     losses: dict[str, float] = {}
     deadline = started + config.minutes * 60 if config.minutes else None
     step = start_step
@@ -220,32 +220,29 @@ def _save(model, path: Path, step: int, config: TrainConfig, tables: list, input
     model.save(path, metadata=metadata)
 
 
-def _semantic_guides(model, samples: list[Sample], config: TrainConfig) -> list:
-    """Each sample's semantic guide from the other look-alike groups (None where there is none)."""
-    if config.semantic_probability == 0.0:
-        return [None] * len(samples)
-    from memovid.color.lab import rgb8_to_film_lab
+def _semantic_guides(model, labs: list[np.ndarray], config: TrainConfig) -> list:
+    """Each sample's semantic guide from the other look-alike groups (None where there is none).
+    labs: the samples as (h, w, 3) film Lab."""
+    if model is None or config.semantic_probability == 0.0:
+        return [None] * len(labs)
     from memovid.color.levels import l_to_l8
     from memovid.paint.semantic import training_guides
 
     model.eval()
-    pictures = []
-    for sample in samples:
-        lab = rgb8_to_film_lab(sample.rgb)
-        pictures.append((l_to_l8(lab[..., 0]), lab[..., 1:]))
-    return training_guides(model, pictures)
+    return training_guides(model, [(l_to_l8(lab[..., 0]), lab[..., 1:]) for lab in labs])
 
 
 class _Batches:
     """Random training batches: crops, flips, and same-shot keyframe guidance for a share of them."""
 
     def __init__(self, samples: list[Sample], config: TrainConfig, batch_size: int, rng: np.random.Generator,
-                 semantic: list | None = None) -> None:
+                 model=None) -> None:
+        """model: builds each sample's semantic guide from the others (None: no semantic guides)."""
         from memovid.color.lab import rgb8_to_film_lab
 
         self.samples, self.config, self.batch_size, self.rng = samples, config, batch_size, rng
-        self.semantic = semantic or [None] * len(samples)  # memovid.paint.semantic.SemanticGuide per sample
         self.lab = [rgb8_to_film_lab(s.rgb) for s in samples]            # (h, w, 3) L: luma in [0, 100]
+        self.semantic = _semantic_guides(model, self.lab, config)          # SemanticGuide or None per sample
         self.siblings: dict[int, list[int]] = {}
         by_shot: dict[str, list[int]] = {}
         for i, s in enumerate(samples):
