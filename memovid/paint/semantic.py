@@ -39,10 +39,6 @@ class SemanticGuide:
     weight: np.ndarray
     matched: float
 
-    @property
-    def trust(self) -> np.ndarray:
-        return self.weight
-
 
 class SemanticSource:
     """The patch memory, its hedges and the matched level for one film's working shape, fitted from the
