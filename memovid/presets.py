@@ -20,12 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from memovid.batch.segments import SegmentConfig
 from memovid.errors import InputError
 from memovid.model.config import ModelConfig
 from memovid.paint.config import ColorizeConfig
 from memovid.progress import ProgressFn, no_progress
-from memovid.scenes.config import SceneConfig
+from memovid.scenes.config import SceneConfig, SegmentConfig
 from memovid.temporal.base import TemporalConfig
 from memovid.training.config import TrainConfig
 from memovid.video.options import EncodeOptions

@@ -23,6 +23,7 @@ from memovid.batch.executors import EXECUTORS
 from memovid.batch.jobs import Job, JobFn, colorize_job
 from memovid.batch.manifest import MANIFEST, BatchResult, FileResult, Manifest, is_complete, remove_leftovers
 from memovid.errors import InputError
+from memovid.presets import Preset
 from memovid.progress import ProgressFn, no_progress
 
 
@@ -43,8 +44,6 @@ def run_batch(inputs: Sequence[str | Path], model: str | Path | None, outdir: st
     that would write the same output); errors of single films are recorded, never raised. model None:
     the one found for the first input (memovid.default_paths.find_model).
     """
-    from memovid.presets import Preset
-
     started = time.perf_counter()
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")

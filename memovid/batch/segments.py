@@ -29,30 +29,10 @@ from typing import Iterator
 
 from memovid.errors import InputError, OutputError, RunError
 from memovid.progress import ProgressFn, no_progress
+from memovid.scenes.config import SegmentConfig
 
 # Intermediate of a segment: lossless RGB; NUT keeps the source's time base exactly (MKV rounds to ms).
 _INTERMEDIATE = {"codec": "ffv1", "suffix": ".nut"}
-
-
-@dataclass(frozen=True)
-class SegmentConfig:
-    """How the Ray executor splits one film into scene-parallel segments.
-
-    split: split films at scene starts (False: every film is one task).
-    min_seconds: shortest segment; consecutive scenes are merged until a segment is this long, since
-        each segment pays a fixed cost (model load, decoder start, a keyframe at its start).
-    max_segments: at most this many segments per film (0: as many as the scenes allow).
-    """
-
-    split: bool = True
-    min_seconds: float = 30.0
-    max_segments: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.min_seconds > 0:
-            raise InputError(f"segments min_seconds must be > 0, got {self.min_seconds}")
-        if self.max_segments < 0:
-            raise InputError(f"segments max_segments must be >= 0, got {self.max_segments}")
 
 
 @dataclass(frozen=True)

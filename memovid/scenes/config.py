@@ -1,4 +1,5 @@
-"""Every default and bound of scene splitting, in one place (CLI options and TOML presets read these).
+"""Every default and bound of scene splitting, and of splitting a film at scenes for the batch, in one
+place (CLI options and TOML presets read these).
 
 Units: frame counts are frames of the source; luma values are on the 0-255 scale of the decoded
 gray picture; "change" scores are mean absolute differences, defined where they are computed.
@@ -83,6 +84,27 @@ class SceneConfig:
     def field_names(cls) -> list[str]:
         """Names a preset or ``--set scenes.NAME=VALUE`` may override."""
         return [f.name for f in fields(cls)]
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """How the batch's Ray executor splits one film at scene starts into segments (memovid.batch.segments).
+
+    split: split films at scene starts (False: every film is one task).
+    min_seconds: shortest segment; consecutive scenes are merged until a segment is this long, since
+        each segment pays a fixed cost (model load, decoder start, a keyframe at its start).
+    max_segments: at most this many segments per film (0: as many as the scenes allow).
+    """
+
+    split: bool = True
+    min_seconds: float = 30.0
+    max_segments: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.min_seconds > 0:
+            raise InputError(f"segments min_seconds must be > 0, got {self.min_seconds}")
+        if self.max_segments < 0:
+            raise InputError(f"segments max_segments must be >= 0, got {self.max_segments}")
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
