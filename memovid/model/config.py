@@ -76,8 +76,8 @@ class ModelConfig:
     width: int = 32  # decoder base channels: the trainable model is ~3 M parameters beside the backbone
     # Channels of the generator's full-size (stride 1) layers, where half the network's time goes
     # (one side-encoder block, the last decoder block). Chroma is smooth at that scale: these layers
-    # only have to place it on the outlines. None = width; never more than width. 16 vs 32 at 256 px:
-    # training 1.24-1.31 vs 0.60-0.69 steps/s, few-shot CIEDE2000 2.82/2.76 vs 2.89/2.76 (README).
+    # only have to place it on the outlines. None = width; never more than width. 16 trains twice as
+    # fast as 32 at the same quality (notes/MEASUREMENTS.md, "Figures moved out of the code").
     fine_width: int | None = 16
     adain_hidden: int = 128  # the MLP that maps a colour feature to AdaIN scales/shifts (kept small)
     disc_width: int = 32  # PatchGAN base channels

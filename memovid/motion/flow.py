@@ -46,10 +46,8 @@ class FlowConfig:
     photo_sigma: tolerance on the luminance of the warped image, in 8-bit levels (0-255).
     refinement: DIS's variational refinement iterations per scale; None: the preset's (5 for "fast"
         and "medium"; 5 in a preset file gives OpenCV's medium exactly). 2 moves keyframe colour as
-        well as medium's 5 (benchmarks/keyframes.py: tupi 0.15, kivy 1.69 CIEDE2000 both ways; 1 the
-        same, 0 not tried) and makes each flow ~27 % cheaper (4.8 -> 3.5 ms at 320 x 180 on one
-        core); a patch stride of 4 instead of 3 would save as much again but moved tupi's colour
-        worse (0.16).
+        well as medium's 5 and makes each flow about a quarter cheaper (benchmarks/keyframes.py;
+        notes/MEASUREMENTS.md, "Figures moved out of the code").
     """
 
     max_side: int = 320

@@ -54,8 +54,8 @@ class GuideConfig:
         flow's own working size is usually the full input.
     full_size: how full-size keyframe colour is moved. "keyframe": once per keyframe, along the
         field of whichever of its candidates weighs most at each pixel (see ``_full_size``);
-        "candidate": once per candidate, the working-size blend exactly. Measured on the 720p profile
-        clip the guide took 32 vs 50 ms a frame; CIEDE2000 on tupi every 13 frames 2.253 vs 2.247.
+        "candidate": once per candidate, the working-size blend exactly ("keyframe" is the faster at the
+        same quality: notes/MEASUREMENTS.md, "Figures moved out of the code").
     """
 
     decay_frames: float = 30.0

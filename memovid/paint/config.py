@@ -24,11 +24,9 @@ class ColorizeConfig:
     device: str = "auto"
     retrieval: str = "scene"        # "scene": top-k voted over the scene; "frame": the paper's per-frame top-1
     guidance: bool = True           # warp same-shot keyframes' colour along motion as the generator's prior
-    # ab to full size: "guided" (fast guided filter on the original luminance) or "bilinear". Measured two
-    # ways: end to end (benchmarks/quality.py, full-size keyframes) the two are within 0.02 CIEDE2000
-    # (tupi 2.36 guided vs 2.38 bilinear; it was 2.64 vs 2.74 with working-size keyframes, where painted
-    # ab bleeds over outlines and the filter snaps it back); on a frame's own true chroma
-    # (benchmarks/upsample.py) bilinear is better. The default stays guided.
+    # ab to full size: "guided" (fast guided filter on the original luminance) or "bilinear". End to end
+    # the two are within noise with full-size keyframes, and guided snaps working-size keyframes' painted
+    # ab back onto outlines (notes/MEASUREMENTS.md, "Figures moved out of the code").
     upsample: str = "guided"
     # How much of the keyframes' moved colour to keep over the generator's guess: "fitted" (a curve over
     # the flow's reliability fitted on the film's own keyframes, memovid.paint.trust) or "flow" (the
@@ -40,11 +38,8 @@ class ColorizeConfig:
     palette: bool = True
     # The generator paints a keyframe-guided frame only where the trust share leaves its guess at least
     # this much somewhere; below it the guess moves the output by under this fraction of its distance
-    # to the moved colour, and is not made. Measured on 360 frames of a 720p cartoon keyframed every 13
-    # frames: the fitted trust left the guess under 10 % on every pixel of every frame (mean 0.2 %) and
-    # under 1 % on only a quarter of the frames; at 0.1 the generator (40 ms a frame) was skipped
-    # throughout, CIEDE2000 1.6999 vs 1.7003 at 0.01, and on tupi every 13 frames 2.253 vs 2.256.
-    # 0: always paint.
+    # to the moved colour, and is not made (40 ms a frame saved on densely keyframed films at no
+    # measured cost: notes/MEASUREMENTS.md, "Figures moved out of the code"). 0: always paint.
     generator_floor: float = 0.1
     # How full-size keyframe colour is moved onto a frame (memovid.motion.guide.GuideConfig.full_size):
     # "keyframe", once per keyframe (fast), or "candidate", once per candidate (the exact blend).
