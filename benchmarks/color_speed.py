@@ -19,7 +19,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.metrics import structural_similarity
 
 from memovid.color.ciede2000 import ciede2000
-from memovid.color.lab import L_from_rgb8, lab_to_rgb, lab_to_rgb8, luma_to_L, rgb8_to_lab, rgb_to_lab
+from memovid.color.lab import rgb8_to_L, lab_to_rgb, lab_to_rgb8, luma_to_L, rgb8_to_lab, rgb_to_lab
 from memovid.report.metrics import Evaluator, mean_ciede2000, psnr, ssim
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     for name, fn in [
         ("rgb8_to_lab", lambda: rgb8_to_lab(hd)),
         ("lab_to_rgb8", lambda: lab_to_rgb8(hd_lab)),
-        ("L_from_rgb8", lambda: L_from_rgb8(hd)),
+        ("rgb8_to_L", lambda: rgb8_to_L(hd)),
         ("luma_to_L", lambda: luma_to_L(hd_gray)),
         ("torch rgb_to_lab (float32)", lambda: rgb_to_lab(hd_t)),
         ("torch lab_to_rgb (float32)", lambda: lab_to_rgb(hd_lab_t)),

@@ -32,7 +32,7 @@ import torch
 
 from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import rgb8_to_lab
-from memovid.color.levels import l_to_l8
+from memovid.color.levels import L_to_L8
 from memovid.motion.flow import flow_with_reliability, warp
 from memovid.motion.guide import GuideConfig, KeyframeGuide, blend
 from memovid.temporal import TemporalConfig, make_smoother
@@ -120,7 +120,7 @@ def chained(keys, L8, ab, config: GuideConfig):
 
 def guidance_table(clip: Clip, every: int) -> list[tuple[str, float, float, float]]:
     L, ab = load(clip)
-    L8 = np.stack([l_to_l8(x) for x in L])
+    L8 = np.stack([L_to_L8(x) for x in L])
     n = len(L)
     keys = list(range(0, n, every))
     targets = [t for t in range(n) if t not in keys]

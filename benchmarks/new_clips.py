@@ -109,7 +109,7 @@ def run_new_clips(name: str, steps: int, work: Path, q) -> list[dict]:
     for n, png in enumerate(sorted((folder / "by_frame").glob("*.png"))):
         png.rename(flat / f"key_{100000 + n}.png")  # a number that paints no frame of the clip
     print(f"{name}: {len(lab)} keyframes from frames < {start}; clip {start}-{end}", flush=True)
-    keys = [(q._thumb(v[..., 0]), q.l_to_l8(v[..., 0]), v[..., 1:]) for v in lab.values()]
+    keys = [(q._thumb(v[..., 0]), q.L_to_L8(v[..., 0]), v[..., 1:]) for v in lab.values()]
     thumbs = np.stack([t for t, _, _ in keys])
     mean_ab = np.mean([v[..., 1:].reshape(-1, 2).mean(0) for v in lab.values()], axis=0)
 

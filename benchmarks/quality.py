@@ -46,7 +46,7 @@ import numpy as np
 
 import memovid.log  # noqa: F401
 from memovid.color.lab import luma_to_L, rgb8_to_lab
-from memovid.color.levels import l_to_l8
+from memovid.color.levels import L_to_L8
 from memovid.color.ycbcr import i420_of, luma_colour_rgb8
 from memovid.paint.colorize import colorize
 from memovid.paint.config import ColorizeConfig
@@ -185,7 +185,7 @@ def keyframeless_rows(name: str, setting: str, bare: list[int], source: Path, gr
     from memovid.paint.palette import Palette
     from memovid.report.metrics import evaluate_arrays
 
-    keys = [(_thumb(v[..., 0]), l_to_l8(v[..., 0]), v[..., 1:]) for v in lab.values()]
+    keys = [(_thumb(v[..., 0]), L_to_L8(v[..., 0]), v[..., 1:]) for v in lab.values()]
     thumbs = np.stack([t for t, _, _ in keys])
 
     def palette(i: int, L: np.ndarray) -> np.ndarray:
@@ -260,7 +260,7 @@ def prepare_unseen(name: str, steps: int, work: Path):
             continue
         table = split_file(gray)
         for i, lab in write_keyframes(truth, keyframe_indices(table, False), folder / f"clip{k}").items():
-            keys.append((_thumb(lab[..., 0]), l_to_l8(lab[..., 0]), lab[..., 1:]))
+            keys.append((_thumb(lab[..., 0]), L_to_L8(lab[..., 0]), lab[..., 1:]))
     flat = folder / "all"
     flat.mkdir()
     # a keyframe's number says which frame of the film it paints: these paint none of the clips coloured

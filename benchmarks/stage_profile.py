@@ -10,11 +10,16 @@ flow, trust, palettes, smoothing, upsampling. Then, in this one process:
               thread; decoding runs in a prefetch thread and the full-size finishing and encode in a
               write-behind thread: each shows as the time spent waiting for it)
 
-and, apart: the peak resident memory of ``memovid colorize`` on the same clip (a child process, so
+With ``--new-clip`` the model learns instead from keyframes of a LATER stretch of the same cartoon
+(NEW_CLIP_FRAMES, every 25th frame), none of them a frame of the clip: every shot is then painted by
+the semantic match and the palette (memovid.paint.semantic), and its stages ("semantic fit",
+"semantic guide") show as rows of their own.
+
+And, apart: the peak resident memory of ``memovid colorize`` on the same clip (a child process, so
 that training's memory is not counted), and training steps/s at batch 4 on 256 px crops (the
 reference implementation: 0.117 it/s).
 
-    python benchmarks/stage_profile.py [--frames 120] [--steps 20] [--train-steps 12] [--no-rss]
+    python benchmarks/stage_profile.py [--frames 120] [--steps 20] [--train-steps 12] [--no-rss] [--new-clip]
 """
 
 from __future__ import annotations
@@ -77,6 +82,24 @@ def train_model(truth: Path, gray: Path, steps: int, work: Path) -> Path:
     return model
 
 
+NEW_CLIP_FRAMES = (700, 1200)  # the later stretch the --new-clip model learns from, every 25th frame
+
+
+def train_new_clip_model(steps: int, work: Path) -> Path:
+    """A model trained on keyframes of NEW_CLIP_FRAMES of CLIP, enlarged as the clip is."""
+    folder = work / "later_keys"
+    folder.mkdir(exist_ok=True)
+    for f in read_frames(CLIP, mode="rgb"):
+        if f.index >= NEW_CLIP_FRAMES[1]:
+            break
+        if f.index >= NEW_CLIP_FRAMES[0] and f.index % 25 == 0:
+            image = cv2.resize(f.image, SIZE, interpolation=cv2.INTER_CUBIC)
+            cv2.imwrite(str(folder / f"frame_{f.index:05d}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    model = work / "later.memo"
+    train([folder], model, config=TrainConfig(steps=steps), overwrite=True)
+    return model
+
+
 def training_speed(model_keys: Path, steps: int, work: Path) -> float:
     """Steps/s at batch 4 (the model's default) on 256 px crops, after two warm-up steps."""
     stamps: list[float] = []
@@ -112,6 +135,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training steps of the profiled model")
     parser.add_argument("--train-steps", type=int, default=12, help="timed training steps (0: skip)")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-memory child run")
+    parser.add_argument("--new-clip", action="store_true",
+                        help="profile a model learnt from a later stretch: every shot painted by the semantic match")
     parser.add_argument("--keep", type=Path, help="keep the clip and model in this folder (reused when there)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,6 +146,9 @@ def main() -> None:
         if not model.exists():
             truth, gray = make_clip(args.frames, work)
             model = train_model(truth, gray, args.steps, work)
+        if args.new_clip:
+            later = work / "later.memo"
+            model = later if later.exists() else train_new_clip_model(args.steps, work)
         t0 = time.perf_counter()
         plain = transcode(gray, work / "plain.mp4", overwrite=True)
         t_plain = time.perf_counter() - t0
@@ -129,8 +157,10 @@ def main() -> None:
             result = colorize(gray, model, work / "colour.mp4", overwrite=True)
             t_colour = time.perf_counter() - t0
         frames = result.frames
+        learnt = (f"keyframes of frames {NEW_CLIP_FRAMES[0]}-{NEW_CLIP_FRAMES[1]} (none of the clip)" if args.new_clip
+                  else f"keyframes every {KEY_EVERY} frames of the clip")
         print(f"clip: {frames} frames of {CLIP.name} from frame {START}, {SIZE[0]}x{SIZE[1]} gray; "
-              f"model: {args.steps} steps, {cv2.getNumThreads()} OpenCV threads\n")
+              f"model: {args.steps} steps on {learnt}, {cv2.getNumThreads()} OpenCV threads\n")
         print(table(times, t_colour, frames))
         print(f"\ntranscode {plain.frames / t_plain:.1f} frames/s, colorize {frames / t_colour:.2f} frames/s: "
               f"ratio {t_plain / t_colour * frames / plain.frames:.3f}")

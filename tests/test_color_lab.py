@@ -7,7 +7,7 @@ from skimage import color as skcolor
 from skimage.color import colorconv
 
 from memovid.color.lab import (
-    L_from_rgb8,
+    rgb8_to_L,
     lab_to_rgb,
     lab_to_rgb8,
     luma_to_L,
@@ -126,8 +126,8 @@ class TestNumpyFrames:
         assert np.abs(luma_to_L(levels[None]) - lab[..., 0]).max() < 1e-4
         assert luma_to_L(levels[None]).dtype == np.float32
 
-    def test_L_from_rgb8(self):
-        L = L_from_rgb8(self.img)
+    def test_rgb8_to_L(self):
+        L = rgb8_to_L(self.img)
         assert L.shape == self.img.shape[:2] and L.dtype == np.float32
         assert np.abs(L - rgb8_to_lab(self.img)[..., 0]).max() < 1e-4
 

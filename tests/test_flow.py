@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from memovid.errors import InputError
-from memovid.color.levels import l_to_l8
+from memovid.color.levels import L_to_L8
 from memovid.motion.flow import (FlowConfig, flow, flow_with_reliability, grow_flow, still_reliability, warp,
                                  warp_up, working_size)
 
@@ -140,8 +140,8 @@ class TestWarp:
 
 
 class TestInputs:
-    def test_l_to_l8_maps_0_100_onto_0_255(self):
-        np.testing.assert_array_equal(l_to_l8(np.array([[-5.0, 0.0, 50.0, 100.0, 120.0]])), [[0, 0, 128, 255, 255]])
+    def test_L_to_L8_maps_0_100_onto_0_255(self):
+        np.testing.assert_array_equal(L_to_L8(np.array([[-5.0, 0.0, 50.0, 100.0, 120.0]])), [[0, 0, 128, 255, 255]])
 
     def test_flow_wants_uint8_luminance_of_one_size(self):
         with pytest.raises(InputError, match="uint8"):

@@ -28,10 +28,10 @@ def test_colorize_keeps_frames_timestamps_and_audio(trained):
     assert [f.pts for f in read_frames(out)] == [f.pts for f in read_frames(colour)]
     assert [d for _, d in packet_bytes(out, "audio")] == [d for _, d in packet_bytes(colour, "audio")]
     # The original lightness (Lab L) is kept; only colour is new (gamut clipping and H.264 aside).
-    from memovid.color.lab import L_from_rgb8
+    from memovid.color.lab import rgb8_to_L
 
-    a = np.stack([L_from_rgb8(f.image) for f in read_frames(out)])
-    b = np.stack([L_from_rgb8(f.image) for f in read_frames(colour)])
+    a = np.stack([rgb8_to_L(f.image) for f in read_frames(out)])
+    b = np.stack([rgb8_to_L(f.image) for f in read_frames(colour)])
     assert np.abs(a - b).mean() < 3
 
 
@@ -71,7 +71,7 @@ def test_keyframes_of_the_film_come_out_as_painted(keyframed, monkeypatch):
     flows (keyframes held up to MAX_HELD frames apart) must beat the direct-warp fallback."""
     import importlib
 
-    module = importlib.import_module("memovid.paint.painter")
+    module = importlib.import_module("memovid.paint.tracking")
     tmp, colour, gray, model = keyframed
     outputs = {}
     for name, held, extra in (("chained", 120, []), ("direct", 1, []), ("unguided", 120, ["--no-guidance"])):

@@ -175,26 +175,31 @@ def test_a_shot_without_keyframes_takes_colour_from_the_palette(two_shots):
 def test_a_shots_share_is_decided_once_and_kept():
     from types import SimpleNamespace
 
-    from memovid.paint.shares import PaletteShares
+    from memovid.paint.mix import layer
+    from memovid.paint.sources import Palettes
 
     L = np.tile(np.linspace(5, 95, 40, dtype=np.float32), (20, 1))
     palette = Palette.of([(np.round(L * 2.55).astype(np.uint8), _ab_of(L))])
-    shares = PaletteShares({1: palette}, held_out=2 * 9.0)
+    shares = Palettes({1: palette}, held_out=2 * 9.0)
     frame = lambda shot, guide=None, fading=False: SimpleNamespace(  # noqa: E731
-        shot=shot, guide=guide, L_small=L, in_transition=fading)
+        shot=shot, guide=guide, semantic=None, L_small=L, in_transition=fading)
+
+    def apply(batch, ab):
+        return np.stack([layer(a, c) for a, c in zip(ab, shares.colours(batch, ab))])
+
     far = np.stack([_ab_of(L) + 30.0] * 2)                 # the generator far off on shot 1's first batch
-    first = shares.apply([frame(0, guide=object()), frame(1)], far)
+    first = apply([frame(0, guide=object()), frame(1)], far)
     np.testing.assert_array_equal(first[0], far[0])        # a guided frame is left alone
     assert shares.share > 0.9
     kept = shares.share
     near = np.stack([_ab_of(L) + 1.0] * 2)                 # ... and close on the next: the share stays
-    shares.apply([frame(1), frame(1)], near)
+    apply([frame(1), frame(1)], near)
     assert shares.share == kept
-    shares.apply([frame(2)], near[:1])                     # shot 2 has no palette: nothing decided
+    apply([frame(2)], near[:1])                            # shot 2 has no palette: nothing decided
     assert shares.share == kept
     # A shot that fades in: its dark first frames do not decide; the first frame past the fade does.
     shares.palettes[3] = palette
-    shares.apply([frame(3, fading=True), frame(3, fading=True)], near)
+    apply([frame(3, fading=True), frame(3, fading=True)], near)
     assert shares.share == 0.0 and not shares.settled
-    shares.apply([frame(3, fading=True), frame(3)], far)
+    apply([frame(3, fading=True), frame(3)], far)
     assert shares.settled and shares.share > 0.9

@@ -14,7 +14,10 @@ from memovid.cli import cli
 from memovid.color import lab
 from memovid.motion import flow as F
 from memovid.motion.guide import Guidance
-from memovid.paint import painter
+from memovid.paint.mix import Mixer
+from memovid.paint.sources import Colour, MovedKeyframes, Palettes, SemanticMatch
+from memovid.paint import painter, tracking
+from memovid.paint.stream import Item, Pictures
 from memovid.paint.config import ColorizeConfig
 from memovid.video.depth import chroma_subsampling
 from tests.mediagen import keyframed_film
@@ -74,21 +77,28 @@ class TestSharedFlows:
         assert cache.get(frames[0], frames[1], F.FlowConfig()) is None
 
 
-class _CountingModel:
-    """Stands in for MemoModel in painter._generated: records how many frames each call paints."""
+class _CountingGenerator:
+    """Stands in for memovid.paint.sources.Generator: records how many frames each call paints."""
 
     def __init__(self):
         self.calls = []
-        self.memory = type("M", (), {"values": torch.zeros(4, 3)})()
-        self.device = torch.device("cpu")
 
-    def colorize(self, L, feature, guide):
-        self.calls.append(L.shape[0])
-        return torch.full((L.shape[0], 2, *L.shape[-2:]), 7.0)
+    def colours(self, batch, beneath=None):
+        self.calls.append(len(batch))
+        return [Colour(np.full((8, 12, 2), 7.0, np.float32), 1.0) for _ in batch]
 
 
 def _item(shot_guide: Guidance | None, scene: int = 0):
-    return painter._Item(0, (16, 24), np.full((8, 12), 50, np.float32), scene, 0, False, False, shot_guide)
+    return Item(0, (16, 24), np.full((8, 12), 50, np.float32), scene, 0, False, False, shot_guide)
+
+
+def _mixer(shares: list, floor: float):
+    """A Mixer whose moved keyframe colour is kept by ``shares`` (one per frame, in order)."""
+    curve = iter(shares)
+    generator = _CountingGenerator()
+    mixer = Mixer(generator, MovedKeyframes(lambda trust: next(curve)), SemanticMatch(None, {}, "off"),
+                  Palettes({}, 0.0), floor)
+    return mixer, generator
 
 
 def test_the_generator_paints_only_frames_whose_guess_is_kept():
@@ -96,18 +106,19 @@ def test_the_generator_paints_only_frames_whose_guess_is_kept():
     batch = [_item(moved), _item(moved), _item(None), _item(moved)]
     shares = [np.full((8, 12), 0.95, np.float32),                         # the guess at 5 %: skipped
               np.where(np.arange(12) < 6, 1.0, 0.8)[None].repeat(8, 0).astype(np.float32),  # 20 % somewhere
-              None,                                                       # no keyframe reaches it
-              np.ones((8, 12), np.float32)]                               # a keyframe itself
-    analysis = type("A", (), {"frame_top1": []})()
-    model = _CountingModel()
-    ab, made = painter._generated(model, batch, shares, analysis, [torch.zeros(3)], torch.zeros(3), (8, 12), ColorizeConfig())
-    assert model.calls == [2] and made == 2
-    np.testing.assert_array_equal(ab[[0, 3]], -3.0)  # the moved colour stands in
-    np.testing.assert_array_equal(ab[[1, 2]], 7.0)
-    model = _CountingModel()
-    _, made = painter._generated(model, batch, shares, analysis, [torch.zeros(3)], torch.zeros(3), (8, 12),
-                                 ColorizeConfig(generator_floor=0.0))
-    assert model.calls == [4] and made == 4  # 0: always paint
+              np.ones((8, 12), np.float32)]                               # a keyframe itself (frame 2: none)
+    mixer, generator = _mixer(shares, ColorizeConfig().generator_floor)
+    mixed = mixer.mix(batch)
+    assert generator.calls == [2] and mixer.generated == 2
+    np.testing.assert_allclose(mixed[0][0], -3.0)  # the moved colour stands in
+    np.testing.assert_allclose(mixed[3][0], -3.0)
+    np.testing.assert_array_equal(mixed[2][0], 7.0)  # no keyframe reaches it: the guess alone
+    assert mixed[2][1] is None
+    np.testing.assert_allclose(mixed[1][0][:, :6], -3.0)  # trusted fully where the share is 1 ...
+    np.testing.assert_allclose(mixed[1][0][:, 6:], 0.8 * -3.0 + 0.2 * 7.0, rtol=1e-6)  # ... 80 % elsewhere
+    mixer, generator = _mixer(shares, 0.0)
+    mixer.mix(batch)
+    assert generator.calls == [4] and mixer.generated == 4  # 0: always paint
 
 
 def test_a_bad_generator_floor_is_refused():
@@ -125,10 +136,10 @@ def test_the_chroma_subsampling_of_common_formats():
 def test_a_gray_picture_takes_the_table_and_matches_the_full_conversion():
     rng = np.random.default_rng(3)
     gray = np.repeat(rng.integers(0, 256, (31, 47, 1), dtype=np.uint8), 3, 2)
-    np.testing.assert_allclose(lab.L_from_rgb8(gray), lab.rgb8_to_lab(gray)[..., 0], atol=1e-4)
+    np.testing.assert_allclose(lab.rgb8_to_L(gray), lab.rgb8_to_lab(gray)[..., 0], atol=1e-4)
     tinted = gray.copy()
     tinted[5, 7, 2] ^= 1  # one pixel off gray: the general path
-    np.testing.assert_allclose(lab.L_from_rgb8(tinted), lab.rgb8_to_lab(tinted)[..., 0], atol=1e-4)
+    np.testing.assert_allclose(lab.rgb8_to_L(tinted), lab.rgb8_to_lab(tinted)[..., 0], atol=1e-4)
     assert lab._is_gray(gray) and not lab._is_gray(tinted)
 
 
@@ -147,23 +158,23 @@ def test_L_and_ab_convert_as_the_stacked_picture():
 
 class TestBehind:
     def test_items_are_finished_in_order_and_all_before_the_block_ends(self):
-        from memovid.video.prefetch import behind
+        from memovid.video.prefetch import write_behind
 
         done = []
-        with behind(lambda x: (time.sleep(0.002), done.append(x)), 2) as back:
+        with write_behind(lambda x: (time.sleep(0.002), done.append(x)), 2) as back:
             for i in range(20):
                 back.submit(i)
         assert done == list(range(20))
 
     def test_an_error_in_the_worker_reaches_the_submitter(self):
-        from memovid.video.prefetch import behind
+        from memovid.video.prefetch import write_behind
 
         def finish(x):
             if x == 3:
                 raise ValueError("encoder broke at 3")
 
         with pytest.raises(ValueError, match="broke at 3"):
-            with behind(finish, 2) as back:
+            with write_behind(finish, 2) as back:
                 for i in range(50):
                     back.submit(i)
                     time.sleep(0.001)
@@ -171,7 +182,7 @@ class TestBehind:
     def test_an_error_in_the_block_stops_the_worker_before_it_propagates(self):
         import threading
 
-        from memovid.video.prefetch import behind
+        from memovid.video.prefetch import write_behind
 
         started = threading.Event()
         done = []
@@ -182,7 +193,7 @@ class TestBehind:
             done.append(x)
 
         with pytest.raises(KeyboardInterrupt):
-            with behind(finish, 4, "t-behind") as back:
+            with write_behind(finish, 4, "t-behind") as back:
                 for i in range(4):
                     back.submit(i)
                 started.wait(1)
@@ -269,10 +280,10 @@ class _Numbered:
 
 
 def test_the_finishing_threads_pictures_come_by_index_in_order():
-    pictures = painter._Pictures(iter([_Numbered(i) for i in (0, 1, 2, 4, 5)]))
+    pictures = Pictures(iter([_Numbered(i) for i in (0, 1, 2, 4, 5)]))
     assert pictures.at(0).index == 0 and pictures.at(2).index == 2 and pictures.at(5).index == 5
     with pytest.raises(RuntimeError, match="no frame 3"):
-        painter._Pictures(iter([_Numbered(i) for i in (0, 1, 4)])).at(3)
+        Pictures(iter([_Numbered(i) for i in (0, 1, 4)])).at(3)
 
 
 def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp_path, monkeypatch):
@@ -302,8 +313,8 @@ def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp
     out = tmp_path / "o.mp4"
     monkeypatch.setattr(painter, "HELD_LIMIT", -1)  # read twice whatever is held
     reads = []
-    real = painter._Pictures.__init__
-    monkeypatch.setattr(painter._Pictures, "__init__", lambda self, frames: reads.append(frames) or real(self, frames))
+    real = Pictures.__init__
+    monkeypatch.setattr(Pictures, "__init__", lambda self, frames: reads.append(frames) or real(self, frames))
     result = CliRunner().invoke(cli, ["--quiet", "colorize", str(bad), "-m", str(model), "-o", str(out), "--crf", "0"])
     assert reads and reads[0] is not None  # the second reader was made
     assert result.exit_code == 0, result.output
@@ -316,7 +327,7 @@ def test_the_second_read_keeps_step_with_the_first_through_a_damaged_stretch(tmp
 
 
 def test_the_film_is_read_twice_only_where_a_gaps_worth_of_pictures_would_be_large():
-    """A keyframe gap's worth of held full-size pictures against painter.HELD_LIMIT: 720p gray with a
+    """A keyframe gap's worth of held full-size pictures against tracking.HELD_LIMIT: 720p gray with a
     keyframe every 13 frames holds 12 MB (read once), every 104 frames 96 MB (read twice); gaps past
     MAX_HELD get direct warps and hold nothing; without keyframes nothing is held."""
     from types import SimpleNamespace
@@ -330,11 +341,11 @@ def test_the_film_is_read_twice_only_where_a_gaps_worth_of_pictures_would_be_lar
         return found
 
     frame = SimpleNamespace(image=np.zeros((720, 1280), np.uint8), luma=None)
-    config = ColorizeConfig()
-    assert painter._held_bytes(analysis(range(0, 400, 13)), config, frame) == 13 * 1280 * 720
-    assert painter._held_bytes(analysis(range(0, 400, 13)), config, frame) < painter.HELD_LIMIT
-    assert painter._held_bytes(analysis([0, 104, 208, 312]), config, frame) > painter.HELD_LIMIT
-    assert painter._held_bytes(analysis([0, 300]), config, frame) == 0  # 300 > MAX_HELD: direct warps
-    assert painter._held_bytes(analysis([]), config, frame) == 0
+    film = SimpleNamespace(config=ColorizeConfig())
+    assert tracking.held_bytes(film, analysis(range(0, 400, 13)), frame) == 13 * 1280 * 720
+    assert tracking.held_bytes(film, analysis(range(0, 400, 13)), frame) < tracking.HELD_LIMIT
+    assert tracking.held_bytes(film, analysis([0, 104, 208, 312]), frame) > tracking.HELD_LIMIT
+    assert tracking.held_bytes(film, analysis([0, 300]), frame) == 0  # 300 > MAX_HELD: direct warps
+    assert tracking.held_bytes(film, analysis([]), frame) == 0
     deep = SimpleNamespace(image=np.zeros((64, 96), np.uint8), luma=SimpleNamespace(plane=np.zeros((64, 96), np.uint16)))
-    assert painter._held_bytes(analysis([50]), config, deep) == 51 * 64 * 96 * 3  # picture + 16-bit luma
+    assert tracking.held_bytes(film, analysis([50]), deep) == 51 * 64 * 96 * 3  # picture + 16-bit luma

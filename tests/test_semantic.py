@@ -125,15 +125,15 @@ def test_training_guides_are_built_from_the_other_groups_only(model):
 
 
 def test_a_frame_like_a_keyframe_gets_its_colour_and_an_unlike_one_stays_near_gray(model):
-    from memovid.color.levels import l8_to_L
+    from memovid.color.levels import L8_to_L
     from memovid.model.keyframes import Keyframe, KeyframeStore
     from memovid.paint.semantic import SemanticSource
 
     store = KeyframeStore([Keyframe(100000 + i, *_picture(i, (40, 30)), "test") for i in range(6)])
     store.into_model(model)
     source = SemanticSource.of(model, (96, 128))
-    like = l8_to_L(_picture(10, (40, 30))[0])
-    unlike = l8_to_L(np.random.default_rng(3).integers(0, 255, (96, 128)).astype(np.uint8))
+    like = L8_to_L(_picture(10, (40, 30))[0])
+    unlike = L8_to_L(np.random.default_rng(3).integers(0, 255, (96, 128)).astype(np.uint8))
     g_like, g_unlike = source.guides([like, unlike])
     assert g_like.ab[35:65, 45:85, 0].mean() > 10  # the painted rectangle: red-ish
     assert np.abs(g_unlike.ab).mean() < np.abs(g_like.ab).mean() / 2

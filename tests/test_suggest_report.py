@@ -26,11 +26,9 @@ SIZE = (96, 64)
 
 def _scene_confidences(gray, model) -> list[float]:
     from memovid.paint.analyse import analyse
-    from memovid.paint.colorize import prepare
-    from memovid.paint.config import ColorizeConfig
+    from memovid.paint.film import open_film
 
-    _, m, shape, _ = prepare(gray, model, ColorizeConfig(), None)
-    return [r.confidence for r in analyse(gray, m, shape, ColorizeConfig(), None).reports]
+    return [r.confidence for r in analyse(open_film(gray, model)).reports]
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,7 @@ SPEC = CartoonSpec(width=192, height=128, scenes=1, shot_frames=(24, 24, 24, 24)
 
 def test_the_unreached_shots_of_a_keyframed_scene_are_flagged_and_suggested(tmp_path):
     from memovid.paint.analyse import analyse
-    from memovid.paint.colorize import prepare
-    from memovid.paint.config import ColorizeConfig
+    from memovid.paint.film import open_film
 
     frames = list(cartoon_frames(SPEC))
     colour = make_video(tmp_path / "colour.mkv", frames=frames, size=(SPEC.width, SPEC.height), codec="ffv1",
@@ -37,8 +36,7 @@ def test_the_unreached_shots_of_a_keyframed_scene_are_flagged_and_suggested(tmp_
     result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "192"])
     assert result.exit_code == 0, result.output
 
-    _, m, shape, _ = prepare(gray, model, ColorizeConfig(), None)
-    analysis = analyse(gray, m, shape, ColorizeConfig(), None)
+    analysis = analyse(open_film(gray, model))
     table = analysis.table
     assert [(s.start, s.end) for s in table.shots] == [(0, 24), (24, 48), (48, 72), (72, 96)]
     flagged = [shot for r in analysis.reports for shot in r.unmatched_shots]

@@ -132,20 +132,19 @@ def test_colorize_keeps_a_gray_films_luma_and_gives_back_a_keyframes_colour(tmp_
 def test_keyframe_colour_is_moved_at_the_size_the_output_keeps(tmp_path, monkeypatch, codec, halved):
     """Written as I420 the keyframes' colour is read and moved at the chroma size (a quarter of the
     remapping and memory); an RGB output keeps it at the film's size."""
-    from memovid.paint import painter
+    from memovid.paint import tracking
 
     colour, keys, gray = keyframed_film(tmp_path, (96, 64), (0, 12))
     model = tmp_path / "m.memo"
     assert CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2",
                                     "--size", "64"]).exit_code == 0
-    real, shapes = painter._shot_guide, []
+    real, shapes = tracking._shot_guide, []
 
-    def spy(analysis, shot, shape, colour_shape, config):
+    def spy(film, analysis, shot, colour_shape):
         shapes.append(colour_shape)
-        guide = real(analysis, shot, shape, colour_shape, config)
-        return guide
+        return real(film, analysis, shot, colour_shape)
 
-    monkeypatch.setattr(painter, "_shot_guide", spy)
+    monkeypatch.setattr(tracking, "_shot_guide", spy)
     out = tmp_path / f"c.{'mp4' if codec == 'h264' else 'mkv'}"
     result = CliRunner().invoke(cli, ["--quiet", "colorize", str(gray), "-m", str(model), "-o", str(out),
                                       "--codec", codec])

@@ -165,7 +165,7 @@ def rgb8_to_film_lab(img: np.ndarray) -> np.ndarray:
     return lab
 
 
-def L_from_rgb8(img: np.ndarray) -> np.ndarray:
+def rgb8_to_L(img: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 sRGB -> (H, W) float32 L in [0, 100] (the L channel of :func:`rgb8_to_lab`).
 
     A gray picture (every pixel R = G = B: a black-and-white film decoded to RGB) takes one table
@@ -201,10 +201,10 @@ def luma_to_L(gray: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return cv2.LUT(gray, _L_FROM_GRAY8, dst=out)  # a table look-up: ~4x numpy's fancy indexing at 720p
 
 
-def frame_L(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def image_to_L(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """A decoded frame's L, (H, W) float32 in [0, 100]: ``luma_to_L`` of (H, W) uint8 luma (a
-    black-and-white film read as such, into ``out`` when given), ``L_from_rgb8`` of (H, W, 3) RGB."""
-    return luma_to_L(image, out=out) if image.ndim == 2 else L_from_rgb8(image)
+    black-and-white film read as such, into ``out`` when given), ``rgb8_to_L`` of (H, W, 3) RGB."""
+    return luma_to_L(image, out=out) if image.ndim == 2 else rgb8_to_L(image)
 
 
 def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:

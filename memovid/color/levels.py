@@ -11,13 +11,13 @@ import numpy as np
 AB_SCALE = 110.0  # a, b of sRGB colours stay within +-AB_SCALE Lab units: the generator's range, networks see ab / AB_SCALE
 
 
-def l_to_l8(L: np.ndarray) -> np.ndarray:
+def L_to_L8(L: np.ndarray) -> np.ndarray:
     """(H, W) float L in [0, 100] -> (H, W) uint8 in [0, 255], the input the flow functions take."""
     return np.clip(np.asarray(L, dtype=np.float32) * 2.55 + 0.5, 0, 255).astype(np.uint8)
 
 
-def l8_to_L(L8: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 levels in [0, 255] -> (H, W) float32 L in [0, 100] (the inverse of ``l_to_l8``)."""
+def L8_to_L(L8: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 levels in [0, 255] -> (H, W) float32 L in [0, 100] (the inverse of ``L_to_L8``)."""
     return np.asarray(L8).astype(np.float32) / 2.55
 
 

@@ -1,7 +1,7 @@
 """Frames and keyframes at the model's working size, in the batches and tensors the model takes.
 
 Shared by colorize's passes (memovid.paint.colorize) and the fits that decide how much of each colour
-source it keeps (memovid.paint.shares).
+source it keeps (memovid.paint.mix).
 """
 
 from __future__ import annotations

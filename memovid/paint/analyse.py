@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,9 +20,11 @@ from memovid.model.confidence import CONFIDENCE_FLOOR, Calibration
 from memovid.model.inputs import L_tensor, batches
 from memovid.paint.config import ColorizeConfig
 from memovid.paint.fades import fade_gains
+from memovid.paint.film import Film
 from memovid.paint.retrieval import Ballot, Choice, choose
 from memovid.progress import ProgressFn, no_progress
 from memovid.scenes.representative import ShotSampler
+from memovid.scenes.table import SceneTable
 from memovid.timing import stage, timed
 
 
@@ -47,18 +48,17 @@ class SceneReport:
         return bool(self.unmatched_shots) or (self.keyframes == 0 and self.confidence < CONFIDENCE_FLOOR)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analysis:
     """Pass 1's result: the scene table, per-scene choices, per-frame top-1 slots, usable keyframes."""
 
-    table: object
+    table: SceneTable
     choices: list[Choice | None]
     frame_top1: np.ndarray          # (frames,) int32 slot per frame, for --retrieval frame
     keyframes: dict[int, object]    # frame number -> Keyframe verified against this film
     reports: list[SceneReport]
     frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.model.confidence)
     samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
-    full_size: dict[int, Path] = field(default_factory=dict)  # keyframe frame -> its full-size image
     fade_gain: dict[int, float] = field(default_factory=dict)  # frame in a fade -> chroma gain (memovid.paint.fades)
     semantic: object = None  # memovid.paint.semantic.SemanticSource, or None (too few keyframes, or off)
 
@@ -74,18 +74,18 @@ class Analysis:
         return by_shot
 
 
-def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, table,
-            progress: ProgressFn = no_progress, total: int | None = None) -> Analysis:
-    """Pass 1 (see module doc). ``table`` None: shots and scenes are detected here. ``total``: the
-    film's frame count when the container knows it, so that the progress bar can say the time left."""
+def analyse(film: Film, progress: ProgressFn = no_progress) -> Analysis:
+    """Pass 1 (see module doc) of a film opened by memovid.paint.film.open_film; its shots and scenes
+    are detected here unless it came with a scene table."""
     import torch
 
     from memovid.color.lab import luma_to_L
-    from memovid.color.levels import l_to_l8
+    from memovid.color.levels import L_to_L8
     from memovid.model.keyframes import KeyframeStore
     from memovid.scenes import SceneSplitter, SceneConfig
     from memovid.video import read_frames
 
+    input, model, shape, config, table = film.path, film.model, film.shape, film.config, film.scenes
     splitter = SceneSplitter(SceneConfig()) if table is None else None
     memory = model.memory
     k = min(model.config.memory.k_for(model.config.feature), max(1, int(memory.filled.sum())))
@@ -136,7 +136,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
             sampler.add(frame.index, queries[i])
             keyframe = store.by_frame.get(frame.index)
             if keyframe is not None:
-                L8 = l_to_l8(Ls[i])
+                L8 = L_to_L8(Ls[i])
                 if keyframe.matches(L8):
                     verified[frame.index] = keyframe.on_film(L8)
             if semantic is not None:
@@ -145,7 +145,7 @@ def analyse(input: Path, model, shape: tuple[int, int], config: ColorizeConfig, 
         luma.append(np.array([L.mean() for L in Ls], np.float32))
         similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
         done += len(batch)
-        progress("analysing", done, total)
+        progress("analysing", done, film.frames)
     if done == 0:
         raise InputError(f"{input}: no frames could be decoded")
     samples += sampler.samples

@@ -1,21 +1,17 @@
 """``memovid colorize``: paint a black-and-white film with a trained model, scene by scene.
 
-Two streaming passes over the film, memory flat in its length:
+The film is opened once (memovid.paint.film), then read in two streaming passes, memory flat in its
+length:
 
-1. analysis, at working size in gray: split shots and scenes (unless a scene table is given), query
-   the memory for every frame, let the frames of each scene vote for one colour feature
-   (memovid.paint.retrieval), and find the model's keyframes that are frames of this very film
-   (memovid.paint.analyse);
-2. painting, at full size: the generator paints ab at working size from the luminance, the scene's
-   colour feature and, where the shot has keyframes, their motion-warped ab (memovid.motion.guide);
-   chroma is held steady within each shot (memovid.temporal), upsampled edge-aware onto the ORIGINAL
-   full-resolution luminance (grain and detail kept) and encoded with the source's sound. Where a
-   keyframe's full-size painting can be read, its colour is moved at full size and kept over the
-   upsampled guess by a trust curve over the flow's reliability, fitted on the film's own keyframes
-   (memovid.paint.trust; the fits are in memovid.paint.shares): a colourist's keyframe comes out at its own resolution.
-   In fades, chroma dims with the light (memovid.paint.fades). See memovid.paint.painter.
-
-Decoding runs in a background thread (bounded queue) while the model works in batches.
+1. analysis, at working size in gray (memovid.paint.analyse): shots and scenes (unless a scene table
+   is given), the memory's colour feature voted per scene, the model's keyframes that are frames of
+   this very film, and how well the patch memory matches the shots they do not reach;
+2. painting (memovid.paint.painter): the colour sources (memovid.paint.sources: the keyframes' moved
+   colour, the patch memory's match, the luminance palette, the generator) mixed at working size by
+   shares fitted on the film's own keyframes (memovid.paint.mix), held steady within each shot
+   (memovid.temporal), brought to full size on the ORIGINAL luminance (grain and detail kept; a
+   keyframe's full-size painting moved at full size: memovid.paint.finish) and encoded with the
+   source's sound.
 """
 
 from __future__ import annotations
@@ -24,11 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memovid.errors import InputError
 from memovid.log import logger
-from memovid.model.inputs import working_shape
 from memovid.paint.analyse import Analysis, SceneReport, analyse
 from memovid.paint.config import ColorizeConfig
+from memovid.paint.film import open_film
 from memovid.paint.painter import paint
 from memovid.progress import ProgressFn, no_progress
 
@@ -55,49 +50,36 @@ def colorize(input: str | Path, model=None, output: str | Path | None = None, *,
     memovid.video.EncodeOptions. scenes: a SceneTable or a scene JSON path to use instead of detection.
     keyframes: folders of the model's keyframes painted at full size (named by frame number); the
     paths the model recorded are tried too (memovid.paint.paintings.full_size_sources). model or
-    output None: found beside the input (memovid.default_paths.colorize_paths).
+    output None: found beside the input (memovid.default_paths.colorize_paths; the CLI has already
+    resolved both, and passes them).
     """
-    from memovid.default_paths import colorize_paths
     from memovid.temporal import TemporalConfig
     from memovid.video import EncodeOptions, check_paths
 
-    model, output = colorize_paths(input, model, output, encode)
-    input = Path(input)
-    check_paths(input, output, overwrite)
+    if model is None or output is None:
+        from memovid.default_paths import colorize_paths
+
+        model, output = colorize_paths(input, model, output, encode)
+    check_paths(Path(input), Path(output), overwrite)
     started = time.perf_counter()
-    for folder in keyframes:
-        if not Path(folder).is_dir():
-            raise InputError(f"{folder}: keyframe folder does not exist")
-    info, model, shape, scenes = prepare(input, model, config, scenes)
-    analysis = analyse(input, model, shape, config, scenes, progress, info.frames)
-    if config.guidance:
-        from memovid.paint.paintings import full_size_sources, missing_paintings
-
-        analysis.full_size = full_size_sources(analysis.keyframes, [Path(k) for k in keyframes])
-        if analysis.full_size:
-            logger.info("%d of %d keyframes are moved at full size", len(analysis.full_size), len(analysis.keyframes))
-        missing = missing_paintings(analysis.keyframes, analysis.full_size)
-        if missing:
-            logger.warning("%d keyframe paintings not found (%s%s): their working-size copies are used; "
-                           "--keyframes DIR says where they are", len(missing), missing[0], ", ..." if len(missing) > 1 else "")
-    frames = paint(input, output, model, analysis, shape, config, temporal or TemporalConfig(),
-                   encode or EncodeOptions(), overwrite, info.frames, progress)
-    return ColorizeResult(output, frames, time.perf_counter() - started, analysis.reports, analysis)
+    film = open_film(input, model, config, scenes, keyframes)
+    analysis = analyse(film, progress)
+    _say_paintings(film, analysis)
+    frames = paint(film, analysis, Path(output), temporal=temporal or TemporalConfig(), encode=encode or EncodeOptions(),
+                   overwrite=overwrite, progress=progress)
+    return ColorizeResult(Path(output), frames, time.perf_counter() - started, analysis.reports, analysis)
 
 
-def prepare(input: Path, model, config: ColorizeConfig, scenes):
-    """What pass 1 needs, shared by colorize, suggest and report: (probe info, the model on its
-    device in eval mode, the working shape (h, w), a SceneTable or None to detect)."""
-    from memovid.device import resolve_device
-    from memovid.model.bundle import MemoModel
-    from memovid.scenes import load_scene_table
-    from memovid.video import probe
+def _say_paintings(film, analysis: Analysis) -> None:
+    """How many of the film's keyframes are moved at full size, and which paintings were not found."""
+    from memovid.paint.paintings import missing_paintings
 
-    info = probe(input)
-    device = resolve_device(config.device)
-    model = model.to(device) if isinstance(model, MemoModel) else MemoModel.load(model, device=device)
-    model.eval()
-    if scenes is not None and not hasattr(scenes, "scenes"):
-        scenes = load_scene_table(scenes, frames=info.frames if not info.frames_estimated else None)
-    size = config.size or int(model.metadata.get("train", {}).get("size", 256))
-    return info, model, working_shape(info.height, info.width, size), scenes
+    if not film.config.guidance:
+        return
+    found = {n: film.paintings[n] for n in analysis.keyframes if n in film.paintings}
+    if found:
+        logger.info("%d of %d keyframes are moved at full size", len(found), len(analysis.keyframes))
+    missing = missing_paintings(analysis.keyframes, found)
+    if missing:
+        logger.warning("%d keyframe paintings not found (%s%s): their working-size copies are used; "
+                       "--keyframes DIR says where they are", len(missing), missing[0], ", ..." if len(missing) > 1 else "")

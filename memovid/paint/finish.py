@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from memovid.color.lab import L_ab_to_rgb8, frame_L, luma_to_L
+from memovid.color.lab import L_ab_to_rgb8, image_to_L, luma_to_L
 from memovid.color.ycbcr import BT601, i420, luma_colour_rgb8
 from memovid.scratch import Scratch
 
@@ -41,7 +41,7 @@ class Finisher:
         gain: the fade's chroma gain (memovid.paint.fades). weights: the luma weights (Kr, Kb) of the
         matrix the RGB will be coded with (the writer's ``rgb_luma_weights``): a black-and-white
         film's luma is kept in that matrix."""
-        L_full = frame_L(image, out=self.scratch.get("L", image.shape[:2]))  # (H, W) in [0, 100]
+        L_full = image_to_L(image, out=self.scratch.get("L", image.shape[:2]))  # (H, W) in [0, 100]
         ab_full = self._colour(ab, L_small, L_full, guide, share, gain, self.scratch)
         if image.ndim == 2:  # a black-and-white film keeps its own luma (memovid.color.ycbcr)
             return luma_colour_rgb8(image, L_full, ab_full, weights, scratch=self.scratch)
@@ -73,7 +73,7 @@ class Finisher:
         the trusted share of the keyframes' moved colour kept over it, dimmed by the fade's gain."""
         ab_out = self.upsample(ab, L_small, L, scratch=scratch)
         if guide is not None and guide.full_ab is not None:
-            moved = guide.full_ab  # moved at the size asked for (memovid.paint.painter), or resized here
+            moved = guide.full_ab  # moved at the size asked for (memovid.paint.tracking), or resized here
             size = L.shape
             if moved.shape[:2] != size:
                 shrink = moved.shape[0] > size[0]
@@ -87,7 +87,7 @@ class Finisher:
 
 def _keep_moved(ab_full: np.ndarray, moved: np.ndarray, share: np.ndarray, scratch: Scratch) -> None:
     """ab_full += share * (moved - ab_full), in place: the share of the keyframes' moved colour kept
-    over the upsampled guess (memovid.paint.painter._trust_guide at working size), at ab_full's size.
+    over the upsampled guess (memovid.paint.mix.layer at working size), at ab_full's size.
     The share is doubled to two channels at the working size and stretched once (bilinear resizing
     is linear: the same as stretching it and doubling)."""
     H, W = ab_full.shape[:2]

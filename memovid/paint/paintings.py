@@ -60,7 +60,7 @@ def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.n
     import cv2
 
     from memovid.color.lab import rgb8_to_film_lab
-    from memovid.color.levels import l_to_l8
+    from memovid.color.levels import L_to_L8
     from memovid.log import warn_once
     from memovid.video.imageseq import read_image
 
@@ -70,7 +70,7 @@ def full_size_ab(path: Path, keyframe: Keyframe, shape: tuple[int, int]) -> np.n
         warn_once(f"keyframe-shape:{path}", "%s: %dx%d is not the film's shape (%dx%d); its working-size colour is used",
                   path, w, h, shape[1], shape[0])
         return None
-    if not keyframe.matches(l_to_l8(lab[..., 0])):
+    if not keyframe.matches(L_to_L8(lab[..., 0])):
         warn_once(f"keyframe-match:{path}", "%s is not the picture of keyframe %d; its working-size colour is used",
                   path, keyframe.frame)
         return None

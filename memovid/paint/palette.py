@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memovid.color.levels import l8_to_L
+from memovid.color.levels import L8_to_L
 
 LEVELS = 32        # luminance levels the palette tells apart
 AB_RANGE = 128     # ab histogram over [-AB_RANGE, AB_RANGE), one bin per ab unit, for the median
@@ -124,7 +124,7 @@ class PaletteBank:
         errors = []
         for i in picks:
             L8, truth = self.keyframes[i]
-            painted = self.palette_for(self.keys[i], exclude=(i,))(l8_to_L(L8))
+            painted = self.palette_for(self.keys[i], exclude=(i,))(L8_to_L(L8))
             errors.append(float(((painted - truth) ** 2).sum(-1).mean()))
         return float(np.mean(errors))
 
@@ -136,3 +136,46 @@ def share(held_out: float, pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
     if disagreement <= held_out:
         return 0.0
     return 1.0 - held_out / disagreement
+
+
+HELD_OUT_KEYFRAMES = 32  # keyframes the palettes' held-out error is measured on, spread over the model's
+
+
+def shot_palettes(film, analysis) -> tuple[dict, float]:
+    """({shot: Palette} for the shots no keyframe of this film reaches, the palettes' held-out error).
+    Each palette pools all the model's keyframes, weighted by how like the shot's frames their memory
+    query is; the error is measured on up to HELD_OUT_KEYFRAMES keyframes, each painted by the palette
+    of the others weighted by their likeness to it."""
+    import torch
+
+    from memovid.log import logger
+    from memovid.model.inputs import L_tensor, at_size, batches
+    from memovid.model.keyframes import KeyframeStore
+    from memovid.scenes.signature import spread
+
+    model, shape, config = film.model, film.shape, film.config
+    if not (config.guidance and config.palette):
+        return {}, 0.0
+    keyframes = list(KeyframeStore.from_model(model).by_frame.values())
+    shots = analysis.table.shots
+    reached = {analysis.table.shot_of(number) for number in analysis.keyframes}
+    bare = [i for i in range(len(shots)) if i not in reached]
+    if len(keyframes) < 2 or not bare:
+        return {}, 0.0
+    at = [at_size(k, shape) for k in keyframes]
+    with torch.inference_mode():
+        keys = np.concatenate([model.query(L_tensor(b, model.device)).float().cpu().numpy()
+                               for b in batches((L8_to_L(L8) for L8, _ in at), config.batch_size)])
+    bank = PaletteBank(at, keys)
+    palettes = {}
+    for shot in bare:
+        span = shots[shot]
+        queries = [q for i, q in analysis.samples if span.start <= i < span.end]
+        if queries:
+            palettes[shot] = bank.palette_for(np.mean(queries, axis=0))
+    if not palettes:
+        return {}, 0.0
+    error = bank.held_out_error(spread(list(range(len(keyframes))), HELD_OUT_KEYFRAMES))
+    logger.info("%d shots without keyframes: part of their colour from the palette of the keyframes most like "
+                "them (its error on keyframes it did not see: %.1f ab)", len(palettes), error ** 0.5)
+    return palettes, error

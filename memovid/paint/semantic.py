@@ -130,23 +130,23 @@ def _palette_bank(model, pictures: list[tuple[np.ndarray, np.ndarray]], batch_si
     """The pictures as palette material (memovid.paint.palette.PaletteBank), with their memory queries."""
     import torch
 
-    from memovid.color.levels import l8_to_L
+    from memovid.color.levels import L8_to_L
     from memovid.model.inputs import L_tensor, batches
     from memovid.paint.palette import PaletteBank
 
     with torch.inference_mode():
         keys = np.concatenate([model.query(L_tensor(b, model.device)).float().cpu().numpy()
-                               for b in batches((l8_to_L(L8) for L8, _ in pictures), batch_size)])
+                               for b in batches((L8_to_L(L8) for L8, _ in pictures), batch_size)])
     return PaletteBank(pictures, keys)
 
 
 def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConfig, bank=None) -> _Fitted:
     """pictures: (L8 (h, w) uint8, ab (h, w, 2)) each at its own working size; bank: their PaletteBank,
     to fit the gains of match and palette together too (None: the match alone)."""
-    from memovid.color.levels import l8_to_L
+    from memovid.color.levels import L8_to_L
     from memovid.scenes.signature import spread
 
-    Ls = [l8_to_L(L8) for L8, _ in pictures]
+    Ls = [L8_to_L(L8) for L8, _ in pictures]
     features = [frame_features(model.backbone, [L], model.device)[0] for L in Ls]
     grids = [f.shape[:2] for f in features]
     abs_ = [grid_of(ab, g) for (_, ab), g in zip(pictures, grids)]

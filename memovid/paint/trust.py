@@ -89,3 +89,49 @@ def non_decreasing(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
             (v2, w2, n2), (v1, w1, n1) = blocks.pop(), blocks.pop()
             blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, n1 + n2])
     return np.array([v for v, _, n in blocks for _ in range(n)])
+
+
+TRUST_KEYFRAMES = 32  # left-out keyframes the trust curve is fitted on, spread over the film
+
+
+def fit_trust(film, analysis, features: list) -> TrustCurve:
+    """The curve for this film (see module doc): each keyframe of a shot with two or more is painted
+    from the others, at most TRUST_KEYFRAMES of them spread over the film; FLOW_ONLY when there are
+    none (or ``--trust flow`` says so). features: the scenes' colour features (memovid.paint.sources.Generator)."""
+    import torch
+
+    from memovid.color.levels import L8_to_L
+    from memovid.log import logger
+    from memovid.model.inputs import L_tensor, at_size, batches, guide_tensor
+    from memovid.motion.guide import KeyframeGuide
+    from memovid.scenes.signature import spread
+
+    model, shape, config = film.model, film.shape, film.config
+    if not config.guidance or config.trust == "flow":
+        return FLOW_ONLY
+    by_shot = analysis.keyframes_by_shot()
+    left_out = [(shot, k) for shot, numbers in by_shot.items() if len(numbers) > 1 for k in numbers]
+    if not left_out:
+        return FLOW_ONLY
+    left_out = spread(left_out, TRUST_KEYFRAMES)
+    scene_of_shot = analysis.table.scene_of_shot()
+    fit = TrustFit()
+    for batch in batches(iter(left_out), config.batch_size):
+        cases = []
+        for shot, k in batch:
+            guide = KeyframeGuide()
+            for other in by_shot[shot]:
+                if other != k:
+                    guide.add_keyframe(other, *at_size(analysis.keyframes[other], shape))
+            L8, truth = at_size(analysis.keyframes[k], shape)
+            cases.append((L8, truth, guide.guide_for(k, L8), features[scene_of_shot[shot]]))
+        with torch.inference_mode():
+            guess = model.colorize(L_tensor([L8_to_L(L8) for L8, *_ in cases], model.device),
+                                   torch.stack([f for *_, f in cases]).to(model.device),
+                                   guide_tensor([g for _, _, g, _ in cases], shape, model.device))
+        for (_, truth, g, _), ab in zip(cases, guess.float().permute(0, 2, 3, 1).cpu().numpy()):
+            fit.add(g.trust, g.ab, ab, truth)
+    curve = fit.curve()
+    logger.info("trust in moved keyframe colour fitted on %d left-out keyframes: %s of it kept at flow "
+                "reliability 0.5", curve.keyframes, f"{float(curve(np.float32(0.5))):.0%}")
+    return curve

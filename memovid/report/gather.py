@@ -19,7 +19,7 @@ import numpy as np
 from memovid.color.features import AB_MAX, AB_STEP
 from memovid.color.lab import lab_to_rgb8, rgb8_to_lab
 from memovid.paint.analyse import analyse
-from memovid.paint.colorize import prepare
+from memovid.paint.film import open_film
 from memovid.model.confidence import CONFIDENCE_FLOOR
 from memovid.paint.config import ColorizeConfig
 from memovid.errors import InputError
@@ -55,9 +55,10 @@ def gather(coloured: str | Path, html: str | Path, *, input: str | Path | None =
     info = probe(coloured)
     if model is not None:
         model_name = model_name or (str(model) if isinstance(model, (str, Path)) else None)
-        _, model, shape, scenes = prepare(source, model, config, scenes)
+        film = open_film(source, model, config, scenes)
+        model, scenes = film.model, film.scenes
         if analysis is None:
-            analysis = analyse(source, model, shape, config, scenes, progress)
+            analysis = analyse(film, progress)
     if analysis is not None:
         table = analysis.table
     elif scenes is not None:

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 
 from memovid.paint.analyse import SceneReport, analyse
-from memovid.paint.colorize import prepare
 from memovid.paint.config import ColorizeConfig
+from memovid.paint.film import open_film
 from memovid.errors import OutputError
 from memovid.progress import ProgressFn, no_progress
 from memovid.scenes.representative import representatives
@@ -51,13 +51,13 @@ def suggest(input: str | Path, model, output: str | Path, *, per_scene: int = 1,
         raise ValueError(f"per_scene and count must be >= 1, got {per_scene} and {count}")
     input, output = Path(input), Path(output)
     _check_folder(output, overwrite)
-    info, model, shape, scenes = prepare(input, model, config, scenes)
-    analysis = analyse(input, model, shape, config, scenes, progress)
+    film = open_film(input, model, config, scenes)
+    analysis = analyse(film, progress)
     chosen = _weakest(analysis.reports, count)
     frames = {f: r for r in chosen for f in representatives(_where_needed(analysis, r), per_scene)}
     output.mkdir(parents=True, exist_ok=True)
     found: dict[int, Suggestion] = {}
-    fps = float(info.fps) if info.fps else 25.0
+    fps = float(film.info.fps) if film.info.fps else 25.0
     for frame in read_frames(input, mode="rgb", prefetch=2):
         report = frames.get(frame.index)
         if report is None:

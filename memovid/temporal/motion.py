@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from memovid.color.levels import l_to_l8
+from memovid.color.levels import L_to_L8
 from memovid.motion.flow import flow_with_reliability, warp
 from memovid.temporal.base import Smoother, chroma_agreement
 
@@ -23,7 +23,7 @@ class FlowSmoother(Smoother):
         self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self.config.look_back)
 
     def step(self, L: np.ndarray, ab: np.ndarray) -> np.ndarray:
-        L8 = l_to_l8(L)
+        L8 = L_to_L8(L)
         if self._history and self._history[-1][0].shape != L8.shape:
             self.reset()
         out = ab.copy()

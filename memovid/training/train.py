@@ -195,14 +195,14 @@ def write_samples(model, samples: list[Sample], *, fresh: bool) -> None:
 def store_keyframes(model, samples: list[Sample]) -> None:
     """Keep samples whose frame number is known as keyframes (colorize warps them along motion)."""
     from memovid.color.lab import rgb8_to_film_lab
-    from memovid.color.levels import l_to_l8
+    from memovid.color.levels import L_to_L8
     from memovid.model.keyframes import Keyframe, KeyframeStore
 
     store = KeyframeStore.from_model(model)
     for sample in samples:
         if sample.frame is not None:
             lab = rgb8_to_film_lab(sample.rgb)
-            store.add(Keyframe(sample.frame, l_to_l8(lab[..., 0]), lab[..., 1:], sample.source))
+            store.add(Keyframe(sample.frame, L_to_L8(lab[..., 0]), lab[..., 1:], sample.source))
     store.into_model(model)
 
 
@@ -225,11 +225,11 @@ def _semantic_guides(model, labs: list[np.ndarray], config: TrainConfig) -> list
     labs: the samples as (h, w, 3) film Lab."""
     if model is None or config.semantic_probability == 0.0:
         return [None] * len(labs)
-    from memovid.color.levels import l_to_l8
+    from memovid.color.levels import L_to_L8
     from memovid.paint.semantic import training_guides
 
     model.eval()
-    return training_guides(model, [(l_to_l8(lab[..., 0]), lab[..., 1:]) for lab in labs])
+    return training_guides(model, [(L_to_L8(lab[..., 0]), lab[..., 1:]) for lab in labs])
 
 
 class _Batches:
@@ -255,7 +255,7 @@ class _Batches:
     def next(self, device):
         import torch
 
-        from memovid.color.levels import l_to_l8
+        from memovid.color.levels import L_to_L8
         from memovid.model.inputs import guide_planes
         from memovid.motion.guide import KeyframeGuide
 
@@ -273,8 +273,8 @@ class _Batches:
             if self.siblings.get(i) and self.rng.random() < self.config.guide_probability:
                 j = int(self.rng.choice(self.siblings[i]))
                 g = KeyframeGuide()
-                g.add_keyframe(self.samples[j].frame, l_to_l8(self.lab[j][..., 0]), self.lab[j][..., 1:])
-                prior = g.guide_for(self.samples[i].frame, l_to_l8(lab[..., 0]))
+                g.add_keyframe(self.samples[j].frame, L_to_L8(self.lab[j][..., 0]), self.lab[j][..., 1:])
+                prior = g.guide_for(self.samples[i].frame, L_to_L8(lab[..., 0]))
             elif self.semantic[i] is not None and self.rng.random() < self.config.semantic_probability:
                 prior = self.semantic[i]
             y = int(self.rng.integers(0, lab.shape[0] - ch + 1))

@@ -82,7 +82,7 @@ def _prefetch(source: Iterator[T], depth: int) -> Iterator[T]:
 
 
 class Behind:
-    """The handle ``behind`` yields: ``submit(item)`` queues one item for the worker."""
+    """The handle ``write_behind`` yields: ``submit(item)`` queues one item for the worker."""
 
     def __init__(self, finish: Callable[[T], None], depth: int, name: str) -> None:
         self._items: queue.Queue = queue.Queue(maxsize=depth)
@@ -140,7 +140,7 @@ class Behind:
 
 
 @contextmanager
-def behind(finish: Callable[[T], None], depth: int, name: str = "memovid-behind") -> Iterator[Behind]:
+def write_behind(finish: Callable[[T], None], depth: int, name: str = "memovid-behind") -> Iterator[Behind]:
     """A worker thread that runs ``finish`` on each submitted item, in order: ``submit`` waits while
     ``depth`` items are queued; leaving the block waits for all of them and raises an error ``finish``
     raised (so does the next ``submit``); an error in the block drops what is queued and joins the
