@@ -102,9 +102,12 @@ class PatchMemory:
         raw = np.concatenate([f.reshape(-1, f.shape[-1]) for f in features]).astype(np.float32)
         mean = raw.mean(0)
         dims = min(config.dims, raw.shape[1], max(1, len(raw) - 1))
-        # PCA on the keyframes' own positions: the directions their parts differ along
-        _, _, vt = np.linalg.svd(raw[:: max(1, len(raw) // 20000)] - mean, full_matrices=False)
-        projection = np.ascontiguousarray(vt[:dims].T)
+        # PCA on the keyframes' own positions: the directions their parts differ along. From the
+        # (D, D) covariance's eigenvectors, not an SVD of the positions: the same directions (a sign
+        # apart, which cosines do not see) in a tenth of a second where the SVD took seconds.
+        centred = (raw[:: max(1, len(raw) // 20000)] - mean).astype(np.float64)
+        values, vectors = np.linalg.eigh(centred.T @ centred)
+        projection = np.ascontiguousarray(vectors[:, np.argsort(values)[::-1][:dims]].astype(np.float32))
         group = np.concatenate([np.full(f.shape[0] * f.shape[1], g, np.int32) for f, g in zip(features, groups)])
         return cls(_reduce(raw, mean, projection), np.concatenate([a.reshape(-1, 2) for a in ab]),
                    np.concatenate([x.ravel() for x in L]), group, projection, mean, config, on_gpu)
