@@ -145,9 +145,13 @@ class PatchMemory:
         return np.arange(len(self.keys)) if leave_out is None else np.flatnonzero(self.group != leave_out)
 
     def _index(self, leave_out: int | None, rows: np.ndarray):
-        """A FAISS index over ``rows`` (cached per left-out group): flat while the memory is small, IVF past
-        config.flat_limit positions (on the GPU with a CUDA model where faiss-gpu can: memovid.model.memory)."""
+        """A FAISS index over ``rows``: flat while the memory is small, IVF past config.flat_limit positions
+        (on the GPU with a CUDA model where faiss-gpu can: memovid.model.memory). The whole memory's is
+        kept, and the last left-out group's (the fits leave each group out once, for all its members):
+        one copy of nearly all the keys per group would grow with the model's keyframes."""
         if leave_out not in self._indexes:
+            for other in [g for g in self._indexes if g is not None]:
+                del self._indexes[other]
             from memovid.model.memory import flat_index, ivf_index
 
             keys = np.ascontiguousarray(self.keys[rows])
