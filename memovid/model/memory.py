@@ -90,6 +90,21 @@ def ivf_index(keys: np.ndarray, lists: int, probe: int, on_gpu: bool = False):
     return index
 
 
+def search(index, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities (n, k), ids (n, k)) of ``queries`` in ``index``, never any of the ids in ``exclude``
+    (held-out fits search the whole index rather than a copy of it per left-out group). A CPU index
+    only where ``exclude`` is given (faiss-gpu takes no ID selector)."""
+    if exclude is None:
+        return index.search(queries, k)
+    faiss = _faiss()
+    sel = faiss.IDSelectorNot(faiss.IDSelectorBatch(np.ascontiguousarray(exclude, dtype=np.int64)))
+    if isinstance(index, faiss.IndexIVF):  # the search's own parameters replace the index's nprobe
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+    else:
+        params = faiss.SearchParameters(sel=sel)
+    return index.search(queries, k, params=params)
+
+
 class ColorMemory(nn.Module):
     """Memory of ``size`` slots; keys (m, key_dim), values (m, feature.dim), ages (m), scene_ids (m).
 

@@ -33,7 +33,10 @@ class PatchConfig:
     softness: float = 0.05      # softmax temperature over cosine: 0.05 apart = e times less weight
     lightness: float = 10.0     # L* apart at which a neighbour's weight falls by e
     dims: int = 64              # PCA dimensions kept (the search's cost is linear in them)
-    flat_limit: int = 250_000   # positions past which the index is IVF (approximate) instead of flat
+    # positions past which the index is IVF (approximate) instead of flat: from 25k on, IVF searches 4-20x
+    # faster and keeps 99.6 % of the exact 32 nearest (benchmarks/patch_search.py; FAISS wants 39
+    # training points per list, 4 sqrt(N) lists, which 25k positions just give)
+    flat_limit: int = 25_000
     ivf_probe: int = 16         # IVF lists visited per query
 
     def __post_init__(self) -> None:
@@ -125,8 +128,7 @@ class PatchMemory:
         if len(rows) == 0:
             zeros = np.zeros((B, h, w), np.float32)
             return Match(np.zeros((B, h, w, 2), np.float32), zeros - 1.0, zeros)
-        sims, found = self._index(leave_out, rows).search(queries, min(self.config.k, len(rows)))
-        found = rows[np.maximum(found, 0)]
+        sims, found = self._search(queries, min(self.config.k, len(rows)), leave_out, rows)
         logit = (sims - sims[:, :1]) / self.config.softness
         logit -= ((L.reshape(-1, 1) - self.L[found]) / self.config.lightness) ** 2
         weight = np.exp(logit - logit.max(1, keepdims=True))
@@ -144,17 +146,30 @@ class PatchMemory:
     def _rows(self, leave_out: int | None) -> np.ndarray:
         return np.arange(len(self.keys)) if leave_out is None else np.flatnonzero(self.group != leave_out)
 
-    def _index(self, leave_out: int | None, rows: np.ndarray):
-        """A FAISS index over ``rows``: flat while the memory is small, IVF past config.flat_limit positions
-        (on the GPU with a CUDA model where faiss-gpu can: memovid.model.memory). The whole memory's is
-        kept, and the last left-out group's (the fits leave each group out once, for all its members):
-        one copy of nearly all the keys per group would grow with the model's keyframes."""
+    def _search(self, queries: np.ndarray, k: int, leave_out: int | None, rows: np.ndarray):
+        """(similarities, memory rows) of the k nearest positions outside group ``leave_out``. One index
+        over the whole memory, searched past the left-out group's ids (memovid.model.memory.search);
+        faiss-gpu takes no ID selector, so there the left-out group's search gets an index of ``rows``
+        of its own (the last one is kept: the fits leave each group out once, for all its members)."""
+        from memovid.model.memory import search
+
+        if leave_out is None or not self.on_gpu:
+            exclude = None if leave_out is None else np.flatnonzero(self.group == leave_out)
+            sims, found = search(self._index(None, None), queries, k, exclude)
+            return sims, np.maximum(found, 0)  # -1 (fewer than k found) has similarity -inf: no weight
+        sims, found = self._index(leave_out, rows).search(queries, k)
+        return sims, rows[np.maximum(found, 0)]
+
+    def _index(self, leave_out: int | None, rows: np.ndarray | None):
+        """A FAISS index over ``rows`` (None: all): flat while the memory is small, IVF past
+        config.flat_limit positions (benchmarks/patch_search.py), on the GPU with a CUDA model where
+        faiss-gpu can (memovid.model.memory)."""
         if leave_out not in self._indexes:
-            for other in [g for g in self._indexes if g is not None]:
-                del self._indexes[other]
             from memovid.model.memory import flat_index, ivf_index
 
-            keys = np.ascontiguousarray(self.keys[rows])
+            for other in [g for g in self._indexes if g is not None]:
+                del self._indexes[other]
+            keys = self.keys if rows is None else np.ascontiguousarray(self.keys[rows])
             if len(keys) > self.config.flat_limit:
                 index = ivf_index(keys, lists=int(4 * len(keys) ** 0.5), probe=self.config.ivf_probe, on_gpu=self.on_gpu)
             else:
