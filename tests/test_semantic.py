@@ -154,3 +154,22 @@ def test_match_and_palette_gains_are_fitted_together_and_drop_a_useless_one():
     alone = HedgeFit()
     alone.add(confidence, junk, truth)
     assert float(alone.hedge().palette_gain(np.float32(0.5))) == 0.0
+
+
+def test_colour_that_holds_up_on_one_stretch_of_the_film_only_is_not_counted_on():
+    """Left out stretch by stretch (a new clip is one more stretch of the film): where the match is the
+    truth on one stretch and unrelated on the other, the gains fall to about nothing; where it holds up
+    on both, they stay near 1."""
+    rng = np.random.default_rng(5)
+    confidence = rng.random((120, 120)).astype(np.float32)
+
+    def stretch(good: bool):
+        truth = rng.normal(0, 20, (120, 120, 2)).astype(np.float32)
+        return (truth if good else rng.normal(0, 20, truth.shape).astype(np.float32)), truth
+
+    for goods, low, high in (((True, False), 0.0, 0.15), ((True, True), 0.85, 1.0)):
+        fit = HedgeFit()
+        for s, good in enumerate(goods):
+            fit.add(confidence, *stretch(good), stretch=s)
+        gains = fit.hedge().gain
+        assert all(low <= g <= high for g in gains), (goods, gains)

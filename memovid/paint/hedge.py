@@ -18,7 +18,10 @@ still fall to 0 where neither holds up.
 
 Each bin's gains are pulled toward the gains fitted over all positions by PRIOR_POSITIONS positions'
 worth of evidence, and the match's gains are made non-decreasing in confidence (a better match never
-earns less colour).
+earns less colour). The groups are left out with their whole stretch of the film (memovid.paint.semantic),
+and each bin's pair of gains is scaled down to the share of it that holds up on the stretch it fits
+worst: a new clip is one more stretch, and colour that holds up on some stretches of the film but not
+on others is colour it cannot count on.
 """
 
 from __future__ import annotations
@@ -73,13 +76,16 @@ class HedgeFit:
     def __init__(self) -> None:
         self.confidence: list[np.ndarray] = []
         self.sums: list[np.ndarray] = []  # per position: m.t, m.m, p.t, p.p, m.p
+        self.stretch: list[np.ndarray] = []  # per position: the stretch of the film it was left out with
 
     def add(self, confidence: np.ndarray, matched: np.ndarray, truth: np.ndarray,
-            palette: np.ndarray | None = None) -> None:
-        """One left-out keyframe: confidence (h, w); matched, truth and the palette's guess (h, w, 2) ab."""
+            palette: np.ndarray | None = None, stretch: int = 0) -> None:
+        """One left-out keyframe: confidence (h, w); matched, truth and the palette's guess (h, w, 2) ab;
+        stretch: the stretch of the film it was left out with."""
         m, t = matched.reshape(-1, 2).astype(np.float64), truth.reshape(-1, 2).astype(np.float64)
         p = np.zeros_like(m) if palette is None else palette.reshape(-1, 2).astype(np.float64)
         self.confidence.append(confidence.ravel().astype(np.float32))
+        self.stretch.append(np.full(confidence.size, stretch, np.int32))
         self.sums.append(np.stack([(m * t).sum(1), (m * m).sum(1), (p * t).sum(1), (p * p).sum(1), (m * p).sum(1)], 1))
 
     def hedge(self, bins: int = BINS) -> Hedge:
@@ -96,10 +102,27 @@ class HedgeFit:
         per_bin = np.stack([np.bincount(of, sums[:, j], bins) for j in range(5)], 1)
         prior = PRIOR_POSITIONS / len(c)  # the whole film's sums, scaled to PRIOR_POSITIONS positions
         gains = np.array([_gains(per_bin[b] + prior * total) for b in range(bins)])
+        gains *= _worst_share(gains, sums, of, np.concatenate(self.stretch))[:, None]
         weight = per_bin[:, 1] + prior * total[1]
         match = non_decreasing(gains[:, 0], weight)
         return Hedge(tuple(float(e) for e in edges), tuple(float(g) for g in match),
                      tuple(float(h) for h in gains[:, 1]), float(overall[0]), len(c))
+
+
+def _worst_share(gains: np.ndarray, sums: np.ndarray, of: np.ndarray, stretch: np.ndarray) -> np.ndarray:
+    """(bins,) per bin, the least over the stretches of the share a of the bin's pair (g, h) that fits that
+    stretch's positions best (least squares on ``a * (g m + h p)``, within [0, 1]; its bins pulled toward
+    its own overall sums as in HedgeFit.hedge)."""
+    share = np.ones(len(gains))
+    for s in np.unique(stretch):
+        part, on = sums[stretch == s], of[stretch == s]
+        per_bin = np.stack([np.bincount(on, part[:, j], len(gains)) for j in range(5)], 1)
+        mt, mm, pt, pp, mp = (per_bin + PRIOR_POSITIONS / len(part) * part.sum(0)).T
+        g, h = gains.T
+        fit = g * mt + h * pt
+        size = g * g * mm + h * h * pp + 2 * g * h * mp
+        share = np.minimum(share, np.where(size > 0, np.clip(fit / np.maximum(size, 1e-12), 0.0, 1.0), 1.0))
+    return share
 
 
 def _gains(s: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 Built once per film, when a frame first needs it, from the keyframes the model holds
 (memovid.model.patches): their positions are indexed, and how much of a match's colour, and of the
 shot's luminance palette, holds up on a new clip is fitted by leaving groups of look-alike keyframes
-out (memovid.paint.hedge). Each frame then gets, at working size, the matched ab times its gain (plus
+out, each with its whole stretch of the film, and keeping per confidence bin only what holds up on the
+stretch it fits worst (memovid.paint.hedge). Each frame then gets, at working size, the matched ab times its gain (plus
 the palette times its own), spread onto the frame's own luminance by the guided filter (no blotch
 crosses an edge), and the gain as a weight: with the moved keyframe colour's contract
 (memovid.model.inputs.guide_planes) where the generator reads it. Where nothing matches, the gains
@@ -28,6 +29,8 @@ from memovid.paint.hedge import Hedge, HedgeFit, confidence
 MAX_LEFT_OUT = 24      # groups left out for the hedge fit, spread over the model's keyframes
 MIN_KEYFRAMES = 2      # fewer: nothing to leave out, no semantic guide
 MATCHED_QUANTILE = 0.25
+STRETCHES = 3          # the keyframes cut, in film order, into this many stretches, each left out whole (a new
+                       # clip is another stretch); more leave stretches of one keyframe on a short film
 
 
 @dataclass(frozen=True)
@@ -155,15 +158,24 @@ def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConf
     if len(set(groups)) == 1:  # one shot's keyframes only: each is left out alone (an easier test)
         groups = list(range(len(pictures)))
     memory = PatchMemory.build(features, abs_, L_grid, groups, config, on_gpu=model.device.type == "cuda")
+    # each group goes to the stretch of its middle keyframe (pictures are in film order) and is left out
+    # with that whole stretch; where all groups land in one stretch, each is left out alone
+    stretch = np.array([int(np.median([i * STRETCHES // len(groups) for i, x in enumerate(groups) if x == g]))
+                        for g in range(max(groups) + 1)])
+    out_of, held = np.arange(len(stretch)), memory
+    if len(set(stretch.tolist())) > 1:
+        out_of, held = stretch, PatchMemory(memory.keys, memory.ab, memory.L, stretch[memory.group],
+                                            memory.projection, memory.mean, config, memory.on_gpu)
     fit, joint, best, matches = HedgeFit(), HedgeFit(), [], {}
     for g in spread(sorted(set(groups)), MAX_LEFT_OUT):
-        members = [i for i, x in enumerate(groups) if x == g]
-        for i in members:
-            match = memory.match(features[i][None], L_grid[i][None], leave_out=g)
-            fit.add(confidence(match)[0], match.ab[0], abs_[i])
+        members = [i for i, x in enumerate(groups) if out_of[x] == out_of[g]]
+        for i in [i for i, x in enumerate(groups) if x == g]:
+            match = held.match(features[i][None], L_grid[i][None], leave_out=int(out_of[g]))
+            fit.add(confidence(match)[0], match.ab[0], abs_[i], stretch=int(stretch[g]))
             if bank is not None:
                 palette = bank.palette_for(bank.keys[i], exclude=members)
-                joint.add(confidence(match)[0], match.ab[0], abs_[i], grid_of(palette(Ls[i]), grids[i]))
+                joint.add(confidence(match)[0], match.ab[0], abs_[i], grid_of(palette(Ls[i]), grids[i]),
+                          stretch=int(stretch[g]))
             best.append(match.similarity[0].ravel())
             matches[i] = match
     hedge = fit.hedge()
