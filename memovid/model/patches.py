@@ -156,9 +156,9 @@ class PatchMemory:
         if leave_out is None or not self.on_gpu:
             exclude = None if leave_out is None else np.flatnonzero(self.group == leave_out)
             sims, found = search(self._index(None, None), queries, k, exclude)
-            return sims, np.maximum(found, 0)  # -1 (fewer than k found) has similarity -inf: no weight
+            return _missing_far(sims, found), np.maximum(found, 0)
         sims, found = self._index(leave_out, rows).search(queries, k)
-        return sims, rows[np.maximum(found, 0)]
+        return _missing_far(sims, found), rows[np.maximum(found, 0)]
 
     def _index(self, leave_out: int | None, rows: np.ndarray | None):
         """A FAISS index over ``rows`` (None: all): flat while the memory is small, IVF past
@@ -177,6 +177,12 @@ class PatchMemory:
             index.add(keys)
             self._indexes[leave_out] = index
         return self._indexes[leave_out]
+
+
+def _missing_far(sims: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """An IVF search past a left-out group may find fewer than k (id -1, similarity -3.4e38, which
+    overflows the softmax): those count as cosine -1, the least a unit key can score."""
+    return np.where(found < 0, np.float32(-1.0), sims)
 
 
 def _reduce(features: np.ndarray, mean: np.ndarray, projection: np.ndarray) -> np.ndarray:
