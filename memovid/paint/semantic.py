@@ -176,7 +176,10 @@ def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConf
                 palette = bank.palette_for(bank.keys[i], exclude=members)
                 joint.add(confidence(match)[0], match.ab[0], abs_[i], grid_of(palette(Ls[i]), grids[i]),
                           stretch=int(stretch[g]))
-            best.append(match.similarity[0].ravel())
+            # the matched level stays "as well as a left-out look-alike group": a whole stretch left out
+            # matches worse, and a level taken from it would call an unseen scene matched
+            alike = match if held is memory else memory.match(features[i][None], L_grid[i][None], leave_out=g)
+            best.append(alike.similarity[0].ravel())
             matches[i] = match
     hedge = fit.hedge()
     level = float(np.quantile(np.concatenate(best), MATCHED_QUANTILE))
