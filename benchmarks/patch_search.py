@@ -34,7 +34,7 @@ def real_keys(every: int = 6, limit: int = 400):
     from memovid.color.lab import luma_to_L
     from memovid.model.backbone import build
     from memovid.model.inputs import working_shape
-    from memovid.model.patches import PatchConfig, PatchMemory, frame_features, grid_of
+    from memovid.model.patches import PatchConfig, PatchMemory, frame_features
     from memovid.video import probe, read_frames
 
     info = probe(CLIP)

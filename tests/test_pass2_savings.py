@@ -7,7 +7,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 
 from memovid.cli import cli

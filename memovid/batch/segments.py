@@ -27,7 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
-from memovid.errors import InputError, OutputError, RunError
+from memovid.errors import OutputError, RunError
 from memovid.progress import ProgressFn, no_progress
 from memovid.scenes.config import SegmentConfig
 

@@ -115,6 +115,13 @@ class PatchMemory:
         return cls(_reduce(raw, mean, projection), np.concatenate([a.reshape(-1, 2) for a in ab]),
                    np.concatenate([x.ravel() for x in L]), group, projection, mean, config, on_gpu)
 
+    def regrouped(self, group: np.ndarray) -> "PatchMemory":
+        """The same positions under other group ids (whole stretches left out at once), searching the
+        whole memory's index rather than building a second one."""
+        other = PatchMemory(self.keys, self.ab, self.L, group, self.projection, self.mean, self.config, self.on_gpu)
+        other._indexes[None] = self._index(None, None)
+        return other
+
     def reduce(self, features: np.ndarray) -> np.ndarray:
         """(n, D) position features -> (n, dims) unit-norm keys."""
         return _reduce(features, self.mean, self.projection)

@@ -99,25 +99,29 @@ class HedgeFit:
         edges = np.quantile(c, np.linspace(0.0, 1.0, bins + 1))
         edges[0], edges[-1] = -np.inf, np.inf
         of = np.clip(np.digitize(c, edges[1:-1]), 0, bins - 1)
-        per_bin = np.stack([np.bincount(of, sums[:, j], bins) for j in range(5)], 1)
-        prior = PRIOR_POSITIONS / len(c)  # the whole film's sums, scaled to PRIOR_POSITIONS positions
-        gains = np.array([_gains(per_bin[b] + prior * total) for b in range(bins)])
+        pulled = _pulled(sums, of, bins)
+        gains = np.array([_gains(pulled[b]) for b in range(bins)])
         gains *= _worst_share(gains, sums, of, np.concatenate(self.stretch))[:, None]
-        weight = per_bin[:, 1] + prior * total[1]
+        weight = pulled[:, 1]
         match = non_decreasing(gains[:, 0], weight)
         return Hedge(tuple(float(e) for e in edges), tuple(float(g) for g in match),
                      tuple(float(h) for h in gains[:, 1]), float(overall[0]), len(c))
 
 
+def _pulled(sums: np.ndarray, of: np.ndarray, bins: int) -> np.ndarray:
+    """(bins, 5) the positions' sums per bin, each pulled toward their overall sums scaled to
+    PRIOR_POSITIONS positions (a bin few positions reach stays near the overall fit)."""
+    per_bin = np.stack([np.bincount(of, sums[:, j], bins) for j in range(5)], 1)
+    return per_bin + PRIOR_POSITIONS / len(sums) * sums.sum(0)
+
+
 def _worst_share(gains: np.ndarray, sums: np.ndarray, of: np.ndarray, stretch: np.ndarray) -> np.ndarray:
     """(bins,) per bin, the least over the stretches of the share a of the bin's pair (g, h) that fits that
     stretch's positions best (least squares on ``a * (g m + h p)``, within [0, 1]; its bins pulled toward
-    its own overall sums as in HedgeFit.hedge)."""
+    its own overall sums: _pulled)."""
     share = np.ones(len(gains))
     for s in np.unique(stretch):
-        part, on = sums[stretch == s], of[stretch == s]
-        per_bin = np.stack([np.bincount(on, part[:, j], len(gains)) for j in range(5)], 1)
-        mt, mm, pt, pp, mp = (per_bin + PRIOR_POSITIONS / len(part) * part.sum(0)).T
+        mt, mm, pt, pp, mp = _pulled(sums[stretch == s], of[stretch == s], len(gains)).T
         g, h = gains.T
         fit = g * mt + h * pt
         size = g * g * mm + h * h * pp + 2 * g * h * mp

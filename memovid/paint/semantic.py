@@ -4,9 +4,9 @@ Built once per film, when a frame first needs it, from the keyframes the model h
 (memovid.model.patches): their positions are indexed, and how much of a match's colour, and of the
 shot's luminance palette, holds up on a new clip is fitted by leaving groups of look-alike keyframes
 out, each with its whole stretch of the film, and keeping per confidence bin only what holds up on the
-stretch it fits worst (memovid.paint.hedge). Each frame then gets, at working size, the matched ab times its gain (plus
-the palette times its own), spread onto the frame's own luminance by the guided filter (no blotch
-crosses an edge), and the gain as a weight: with the moved keyframe colour's contract
+stretch it fits worst (memovid.paint.hedge). Each frame then gets, at working size, the matched ab
+times its gain (plus the palette times its own), spread onto the frame's own luminance by the guided
+filter (no blotch crosses an edge), and the gain as a weight: with the moved keyframe colour's contract
 (memovid.model.inputs.guide_planes) where the generator reads it. Where nothing matches, the gains
 are low and the colour stays near gray: a wrong hue costs more than no hue.
 
@@ -164,8 +164,7 @@ def _fit(model, pictures: list[tuple[np.ndarray, np.ndarray]], config: PatchConf
                         for g in range(max(groups) + 1)])
     out_of, held = np.arange(len(stretch)), memory
     if len(set(stretch.tolist())) > 1:
-        out_of, held = stretch, PatchMemory(memory.keys, memory.ab, memory.L, stretch[memory.group],
-                                            memory.projection, memory.mean, config, memory.on_gpu)
+        out_of, held = stretch, memory.regrouped(stretch[memory.group])
     fit, joint, best, matches = HedgeFit(), HedgeFit(), [], {}
     for g in spread(sorted(set(groups)), MAX_LEFT_OUT):
         members = [i for i, x in enumerate(groups) if out_of[x] == out_of[g]]
