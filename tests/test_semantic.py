@@ -43,6 +43,26 @@ def test_a_left_out_group_is_never_searched():
     assert not np.allclose(out.ab[0, 0, 0], [-60, 50], atol=20)  # found in keyframe 0 instead
 
 
+def test_an_approximate_index_left_out_a_whole_neighbourhood_still_finds_the_nearest_others():
+    # 40 clusters of positions; the left-out group is 10 whole clusters, queried with its own
+    # positions: the IVF lists nearest each query hold nothing else (the stretch leave-out's case)
+    rng = np.random.default_rng(3)
+    centres = _unit(rng.normal(size=(40, 16)))
+    cluster = np.repeat(np.arange(40), 800)
+    keys = _unit(centres[cluster] + 0.15 * rng.normal(size=(len(cluster), 16)).astype(np.float32))
+    config = PatchConfig(k=8, dims=16, flat_limit=10_000, ivf_probe=4)
+    features = [keys.reshape(-1, 1, 16)[cluster == c] for c in range(40)]
+    memory = PatchMemory.build(features, [np.zeros((800, 1, 2), np.float32)] * 40,
+                               [np.full((800, 1), 50, np.float32)] * 40, [int(c < 10) for c in range(40)], config)
+    queries = np.concatenate(features[:10])[::40]
+    match = memory.match(queries[None], np.full((1, len(queries), 1), 50, np.float32), leave_out=1)
+    reduced = memory.reduce(queries.reshape(-1, 16))
+    exact = (reduced @ memory.keys[memory.group == 0].T).max(1)
+    assert (match.similarity > 0).all()  # none came back empty (that reads -1)
+    off = np.abs(match.similarity.ravel() - exact)
+    assert (off < 1e-4).mean() > 0.8 and np.quantile(off, 0.95) < 0.05  # approximate, but near the exact best
+
+
 def test_lightness_narrows_the_blend_and_disagreement_is_reported():
     # two positions alike in feature, red at L 20 and green at L 80, and an unlike blue one
     features = [_unit([[[1, 0, 0], [1, 0, 0], [0, 1, 0]]])]
