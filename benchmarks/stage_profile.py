@@ -15,17 +15,24 @@ With ``--new-clip`` the model learns instead from keyframes of a LATER stretch o
 the semantic match and the palette (memovid.paint.semantic), and its stages ("semantic fit",
 "semantic guide") show as rows of their own.
 
-And, apart: the peak resident memory of ``memovid colorize`` on the same clip (a child process, so
-that training's memory is not counted), and training steps/s at batch 4 on 256 px crops (the
-reference implementation: 0.117 it/s).
+And, apart, each in a child process running the ``memovid colorize`` command itself (so that
+training's memory is not counted and start-up is): the time from the command's start to its first
+frames handed to the encoder (the first batch painted: interpreter, imports, model load, pass 1, the
+fits), its whole wall time, and its peak resident memory; then training steps/s at batch 4 on 256 px
+crops (the reference implementation: 0.117 it/s).
+
+``--clip`` profiles another film (e.g. Megamind.avi, a 3D cartoon from Debian's opencv-doc, fetched
+by benchmarks/new_clips.py into bench_out/) from ``--start``; ``--loop N`` plays the cut N times
+over (a long film from a short clip: keyframes every 13 frames all the way, as in the clip).
 
     python benchmarks/stage_profile.py [--frames 120] [--steps 20] [--train-steps 12] [--no-rss] [--new-clip]
+                                       [--clip PATH --start N] [--loop N] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
 import subprocess
 import sys
 import tempfile
@@ -42,6 +49,7 @@ from memovid.scenes import split_file
 from memovid.training.config import TrainConfig
 from memovid.training.train import train
 from memovid.video import EncodeOptions, probe, read_frames, transcode, write_video
+from memovid.video.frame import Frame
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLIP = DATA / "wannaworktogether" / "wannaworktogether.mp4"
@@ -51,19 +59,24 @@ KEY_EVERY = 13
 REFERENCE_IT_S = 0.117  # the public MemoPainter reproduction, batch 4, 256 px, these 2 cores
 
 
-def make_clip(frames: int, work: Path) -> tuple[Path, Path]:
-    """(colour truth FFV1, gray H.264) at 1280x720 from frames [START, START + frames) of CLIP."""
+def make_clip(frames: int, work: Path, clip_path: Path = CLIP, start: int = START,
+              loop: int = 1) -> tuple[Path, Path]:
+    """(colour truth FFV1, gray H.264) at 1280x720 from frames [start, start + frames) of ``clip_path``,
+    played ``loop`` times over."""
     def clip(gray: bool):
-        for f in read_frames(CLIP, mode="rgb"):
-            if f.index >= START + frames:
-                break
-            if f.index >= START:
-                image = cv2.resize(f.image, SIZE, interpolation=cv2.INTER_CUBIC)
-                if gray:
-                    image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
-                yield f.with_image(image)
+        n = 0
+        for _ in range(loop):
+            for f in read_frames(clip_path, mode="rgb"):
+                if f.index >= start + frames:
+                    break
+                if f.index >= start:
+                    image = cv2.resize(f.image, SIZE, interpolation=cv2.INTER_CUBIC)
+                    if gray:
+                        image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
+                    yield Frame(image, n)
+                    n += 1
     truth, gray = work / "truth.mkv", work / "gray.mp4"
-    fps = probe(CLIP).fps  # not source=CLIP: its three-minute header duration would be carried over
+    fps = probe(clip_path).fps  # not source=: a long header duration would be carried over
     write_video(clip(False), truth, fps=fps, options=EncodeOptions(codec="ffv1"), overwrite=True)
     write_video(clip(True), gray, fps=fps, overwrite=True)
     return truth, gray
@@ -112,11 +125,40 @@ def training_speed(model_keys: Path, steps: int, work: Path) -> float:
     return steps / (stamps[-1] - stamps[1])
 
 
-def colorize_rss(gray: Path, model: Path, work: Path) -> float:
-    """Peak resident memory of ``memovid colorize`` on the clip, MiB (a child process of its own)."""
-    subprocess.run([sys.executable, "-m", "memovid", "colorize", str(gray), "-m", str(model),
-                    "-o", str(work / "rss.mp4"), "--overwrite"], check=True, capture_output=True)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+# The child: the memovid command itself, its progress bar swapped for one that notes when the first
+# painted frames go to the encoder (seconds since the parent started it, passed as argv[1]).
+CHILD = """
+import contextlib, json, sys, time
+started = float(sys.argv[1])
+import memovid.cli.ui as ui
+first = []
+@contextlib.contextmanager
+def progress_bar(quiet):
+    def report(what, done, total):
+        if what == "colorizing" and not first:
+            first.append(time.time() - started)
+    yield report
+ui.progress_bar = progress_bar
+from memovid.cli import cli
+try:
+    cli.main(args=sys.argv[2:], prog_name="memovid", standalone_mode=False)
+finally:
+    wall = time.time() - started
+    with open("/proc/self/status") as status:  # the child's own high-water mark (Linux)
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+    print(json.dumps({"first_frame_s": first[0] if first else None, "wall_s": wall, "peak_mib": peak}))
+"""
+
+
+def colorize_child(gray: Path, model: Path, work: Path) -> dict:
+    """``memovid colorize`` on the clip in a child process: {first_frame_s, wall_s, peak_mib}. The peak is
+    the child's own VmHWM: ru_maxrss of RUSAGE_CHILDREN also counts the pages a child shares with this
+    parent between fork and exec (1255 MiB read after an in-process colorize, where the child's own
+    high-water mark was 933)."""
+    started = time.time()
+    out = subprocess.run([sys.executable, "-c", CHILD, repr(started), "colorize", str(gray), "-m", str(model),
+                          "-o", str(work / "child.mp4"), "--overwrite"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def table(times: timing.StageTimes, total: float, frames: int) -> str:
@@ -138,13 +180,16 @@ def main() -> None:
     parser.add_argument("--new-clip", action="store_true",
                         help="profile a model learnt from a later stretch: every shot painted by the semantic match")
     parser.add_argument("--keep", type=Path, help="keep the clip and model in this folder (reused when there)")
+    parser.add_argument("--clip", type=Path, default=CLIP, help="the film to cut the clip from")
+    parser.add_argument("--start", type=int, default=START, help="the clip's first frame in --clip")
+    parser.add_argument("--loop", type=int, default=1, help="play the cut this many times over (a long film)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         truth, gray, model = work / "truth.mkv", work / "gray.mp4", work / "profile.memo"
         if not model.exists():
-            truth, gray = make_clip(args.frames, work)
+            truth, gray = make_clip(args.frames, work, args.clip, args.start, args.loop)
             model = train_model(truth, gray, args.steps, work)
         if args.new_clip:
             later = work / "later.memo"
@@ -159,13 +204,18 @@ def main() -> None:
         frames = result.frames
         learnt = (f"keyframes of frames {NEW_CLIP_FRAMES[0]}-{NEW_CLIP_FRAMES[1]} (none of the clip)" if args.new_clip
                   else f"keyframes every {KEY_EVERY} frames of the clip")
-        print(f"clip: {frames} frames of {CLIP.name} from frame {START}, {SIZE[0]}x{SIZE[1]} gray; "
+        looped = f", played {args.loop} times" if args.loop > 1 else ""
+        print(f"clip: {frames} frames of {args.clip.name} from frame {args.start}{looped}, {SIZE[0]}x{SIZE[1]} gray; "
               f"model: {args.steps} steps on {learnt}, {cv2.getNumThreads()} OpenCV threads\n")
         print(table(times, t_colour, frames))
         print(f"\ntranscode {plain.frames / t_plain:.1f} frames/s, colorize {frames / t_colour:.2f} frames/s: "
               f"ratio {t_plain / t_colour * frames / plain.frames:.3f}")
         if not args.no_rss:
-            print(f"colorize peak RSS (child process): {colorize_rss(gray, model, work):.0f} MiB")
+            child = colorize_child(gray, model, work)
+            print(f"`memovid colorize` (child process): first frames to the encoder {child['first_frame_s']:.2f} s "
+                  f"after its start, whole run {child['wall_s']:.2f} s ({frames / child['wall_s']:.2f} frames/s, "
+                  f"ratio to the transcode {t_plain / child['wall_s'] * frames / plain.frames:.3f}), "
+                  f"peak RSS {child['peak_mib']:.0f} MiB")
         if args.train_steps:
             speed = training_speed(work / "keys", args.train_steps, work)
             print(f"training: {speed:.3f} steps/s at batch 4, 256 px crops "
