@@ -6,7 +6,10 @@ Each character (renpy_characters, kenney_characters, scratch_costumes in ../shar
 luminance alone (the full model: query -> the nearest memory slots' colour, blended by similarity
 (MemoryConfig.blend_k, blend_softness) -> generator; also read as the paper reads it, the top-1 slot
 alone; the ablation: the same generator conditioned on nothing, trained for the same number of
-steps). Pictures are composited on white and letterboxed to SIZE x SIZE (aspect kept). Also: the
+steps). Then colour by parts from the same model's training pictures, as memovid paints a frame no
+keyframe of its shot reaches (memovid.paint.semantic, the patch memory): its raw correspondence (the k
+nearest training positions' ab, no hedge), and memovid's default mix (the match and the luminance
+palette by the gains fitted on left-out training pictures; see patch_rows for the two orders). Pictures are composited on white and letterboxed to SIZE x SIZE (aspect kept). Also: the
 palette-swap figure, training steps/s and inference images/s at 256 x 256 at the default width, beside
 the same network with full-width full-size layers (fine_width None, the network before), and the
 parameter count.
@@ -31,6 +34,7 @@ from memovid.model.backbone import STRIDE
 from memovid.model.bundle import MemoModel
 from memovid.model.generator import pad_to_multiple
 from memovid.model.config import MemoryConfig, ModelConfig
+from memovid.model.patches import PatchConfig
 from memovid.model.trainer import Trainer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -120,6 +124,46 @@ def palette_swap(model, test, train_data):
     return float(np.mean(fractions)), float(np.mean(shifts))
 
 
+def patch_rows(model, train_data, labs) -> dict[str, torch.Tensor]:
+    """ab (N, 2, H, W) of the held-out pictures from the patch memory of the training pictures: the raw
+    correspondence, and memovid's mix (``--semantic mix``, the default: the match and the palette by
+    gains fitted on left-out pictures) with its gains fitted two ways. The fit leaves out whole
+    stretches of the pictures in the order given, as it would a film's: in character order each
+    stretch holds characters no other stretch has (so nothing seems to carry over); interleaved
+    (every character's first picture, then every second, ...) each stretch has them all, as a film's
+    stretches have its recurring characters."""
+    from memovid.color.levels import L_to_L8
+    from memovid.model.inputs import resize_to
+    from memovid.model.patches import frame_features, grid_of, grid_shape
+    from memovid.paint.hedge import confidence
+    from memovid.paint.semantic import _fit, _guide, _palette_bank
+
+    within = [sum(s == train_data[i][1] for _, s in train_data[:i]) for i in range(len(train_data))]
+    order = sorted(range(len(train_data)), key=lambda i: (within[i], i))  # every character's 1st, then 2nd, ...
+    raw, mixed = [], {"character order": [], "interleaved": []}
+    fits = {}
+    for name, picks in (("character order", list(range(len(train_data)))), ("interleaved", order)):
+        pictures = [(L_to_L8(train_data[i][0][0].numpy()), train_data[i][0][1:].permute(1, 2, 0).numpy()) for i in picks]
+        bank = _palette_bank(model, pictures, 8)
+        fits[name] = (_fit(model, pictures, PatchConfig(), bank), bank)
+    for lab in labs:
+        L = lab[0].numpy()
+        L_grid = grid_of(L, grid_shape(L.shape))[None]
+        for name, (fitted, bank) in fits.items():
+            match = fitted.memory.match(frame_features(model.backbone, [L], model.device), L_grid)
+            sure = confidence(match)[0]
+            if name == "character order":  # the memory's positions are the same either way
+                raw.append(_guide(match.ab[0], np.ones_like(sure), L_grid[0], L, 0.0).ab)
+            mix = fitted.with_palette
+            palette = bank.palette_for(model.query(lab[None, :1])[0].numpy())
+            matched = _guide(match.ab[0], mix(sure), L_grid[0], L, 0.0).ab
+            mixed[name].append(matched + resize_to(mix.palette_gain(sure), L.shape)[..., None] * palette(L))
+    as_ab = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float()
+    return {"patch memory, raw correspondence (no hedge, no generator)": as_ab(raw),
+            **{f"patch memory + palette, gains fitted in {name} (memovid's default for unreached shots)": as_ab(xs)
+               for name, xs in mixed.items()}}
+
+
 SPEED_CONFIG = ModelConfig(memory=MemoryConfig(size=64))  # the default network, a small memory
 TOP1_ROW = "memory, ImageNet backbone, top-1 slot only (the paper's inference)"
 
@@ -186,6 +230,8 @@ def main() -> None:
                 if pretrained:  # the same model read as the paper reads it: the top-1 slot alone
                     top1 = torch.cat([model.colorize(labs[i : i + 8, :1], found.values[i : i + 8, 0]) for i in range(0, len(labs), 8)])
                     rows[TOP1_ROW] = metrics(labs, top1)
+                    for row, ab in patch_rows(model, train_data, labs).items():
+                        rows[row] = metrics(labs, ab)
     fraction, shift = palette_swap(model, test, train_data)
     late = extra["memory, ImageNet backbone (default)"][1][-50:]
 
