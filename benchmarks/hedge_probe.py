@@ -30,7 +30,7 @@ from memovid.color.ciede2000 import ciede2000
 from memovid.color.lab import luma_to_L, rgb8_to_film_lab
 from memovid.model.bundle import MemoModel
 from memovid.model.inputs import L_tensor, at_size, working_shape
-from memovid.model.patches import frame_features, grid_of, grid_shape
+from memovid.model.patches import grid_of, grid_shape
 from memovid.paint.hedge import _gains, confidence
 from memovid.paint.semantic import SemanticSource, _palette_bank
 from memovid.scenes import split_file
@@ -61,7 +61,7 @@ def main() -> None:
         if g.index % EVERY:
             continue
         L = luma_to_L(cv2.resize(g.image, shape[::-1], interpolation=cv2.INTER_AREA))
-        match = fitted.memory.match(frame_features(model.backbone, [L], model.device), grid_of(L, grid)[None])
+        match, _ = source.matches([L])
         with torch.inference_mode():
             queries.append(model.query(L_tensor([L], model.device)).float().cpu().numpy()[0])
         sims.append(confidence(match)[0].ravel())

@@ -149,13 +149,14 @@ def patch_rows(model, train_data, labs) -> dict[str, torch.Tensor]:
     for lab in labs:
         L = lab[0].numpy()
         L_grid = grid_of(L, grid_shape(L.shape))[None]
+        features, query = frame_features(model.backbone, [L], model.device), model.query(lab[None, :1])[0].numpy()
         for name, (fitted, bank) in fits.items():
-            match = fitted.memory.match(frame_features(model.backbone, [L], model.device), L_grid)
+            match = fitted.memory.match(features, L_grid)
             sure = confidence(match)[0]
             if name == "character order":  # the memory's positions are the same either way
                 raw.append(_guide(match.ab[0], np.ones_like(sure), L_grid[0], L, 0.0).ab)
             mix = fitted.with_palette
-            palette = bank.palette_for(model.query(lab[None, :1])[0].numpy())
+            palette = bank.palette_for(query)
             matched = _guide(match.ab[0], mix(sure), L_grid[0], L, 0.0).ab
             mixed[name].append(matched + resize_to(mix.palette_gain(sure), L.shape)[..., None] * palette(L))
     as_ab = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float()

@@ -105,17 +105,19 @@ def search(index, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
     # back empty (freecol's stretch fit read a mean best cosine of -0.42). Queries that found fewer
     # than k are searched again over four times the lists until they find k, then once more over four
     # times those: the first lists to fill k lie past the left-out ones, not always nearest.
+    def over(rows: np.ndarray | slice, probe: int):
+        return index.search(np.ascontiguousarray(queries[rows]), k, params=faiss.SearchParametersIVF(sel=sel, nprobe=probe))
+
     probe = index.nprobe
-    sims, ids = index.search(queries, k, params=faiss.SearchParametersIVF(sel=sel, nprobe=probe))
-    short = np.flatnonzero(ids[:, -1] < 0)
-    widened, filled = short, False
-    while len(widened) and probe < index.nlist and not filled:
-        filled = not len(short)
+    sims, ids = over(slice(None), probe)
+    widened = short = np.flatnonzero(ids[:, -1] < 0)
+    while len(short) and probe < index.nlist:
         probe = min(4 * probe, index.nlist)
-        again = short if len(short) else widened
-        sims[again], ids[again] = index.search(np.ascontiguousarray(queries[again]), k,
-                                               params=faiss.SearchParametersIVF(sel=sel, nprobe=probe))
-        short = again[ids[again, -1] < 0]
+        sims[short], ids[short] = over(short, probe)
+        short = short[ids[short, -1] < 0]
+    if len(widened) and probe < index.nlist:
+        probe = min(4 * probe, index.nlist)
+        sims[widened], ids[widened] = over(widened, probe)
     return sims, ids
 
 
