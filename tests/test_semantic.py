@@ -193,3 +193,20 @@ def test_colour_that_holds_up_on_one_stretch_of_the_film_only_is_not_counted_on(
             fit.add(confidence, *stretch(good), stretch=s)
         gains = fit.hedge().gain
         assert all(low <= g <= high for g in gains), (goods, gains)
+
+
+def test_the_palette_keeps_what_pays_over_all_stretches_while_the_match_keeps_its_worst():
+    """One stretch of three where neither guess holds up (a film's odd opening): the match, a confident
+    wrong hue when wrong, falls to about nothing; the palette keeps about the least-squares share over
+    all three stretches together (two of them paint the truth, one is unrelated: about 2/3), not zero."""
+    rng = np.random.default_rng(7)
+    confidence = rng.random((120, 120)).astype(np.float32)
+    fit = HedgeFit()
+    for s, good in enumerate((True, True, False)):
+        truth = rng.normal(0, 20, (120, 120, 2)).astype(np.float32)
+        guess = truth if good else rng.normal(0, 20, truth.shape).astype(np.float32)
+        unrelated = rng.normal(0, 20, truth.shape).astype(np.float32)
+        fit.add(confidence, guess if good else unrelated, truth, guess, stretch=s)
+    hedge = fit.hedge()
+    assert max(hedge.gain) < 0.15, hedge.gain
+    assert all(0.5 < h < 0.8 for h in hedge.palette), hedge.palette
