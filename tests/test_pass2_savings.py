@@ -91,12 +91,12 @@ def _item(shot_guide: Guidance | None, scene: int = 0):
     return Item(0, (16, 24), np.full((8, 12), 50, np.float32), scene, 0, False, False, shot_guide)
 
 
-def _mixer(shares: list, floor: float):
+def _mixer(shares: list, floor: float, area: float = 0.0):
     """A Mixer whose moved keyframe colour is kept by ``shares`` (one per frame, in order)."""
     curve = iter(shares)
     generator = _CountingGenerator()
     mixer = Mixer(generator, MovedKeyframes(lambda trust: next(curve)), SemanticMatch(None, {}, "off"),
-                  Palettes({}, 0.0), floor)
+                  Palettes({}, 0.0), floor, area)
     return mixer, generator
 
 
@@ -120,9 +120,26 @@ def test_the_generator_paints_only_frames_whose_guess_is_kept():
     assert generator.calls == [4] and mixer.generated == 4  # 0: always paint
 
 
-def test_a_bad_generator_floor_is_refused():
+def test_a_few_weak_pixels_do_not_make_the_generator_paint_a_frame():
+    """A disocclusion: 2 of 96 pixels (2.1 %) the moved colour keeps at 50 %. Over the area the guess is
+    painted and mixed in there; within it the moved colour stands in on those pixels too."""
+    moved = Guidance(np.full((8, 12, 2), -3.0, np.float32), np.ones((8, 12), np.float32))
+    share = np.ones((8, 12), np.float32)
+    share[4, 5:7] = 0.5
+    for area, calls, weak in ((0.02, [1], 0.5 * -3.0 + 0.5 * 7.0), (0.03, [], -3.0)):
+        mixer, generator = _mixer([share], 0.1, area)
+        (ab, kept), = mixer.mix([_item(moved)])
+        assert generator.calls == calls
+        np.testing.assert_allclose(ab[4, 5:7], weak, rtol=1e-6)
+        np.testing.assert_allclose(ab[:4], -3.0)
+        np.testing.assert_array_equal(kept, share)
+
+
+def test_a_bad_generator_floor_or_area_is_refused():
     with pytest.raises(ValueError, match="generator_floor"):
         ColorizeConfig(generator_floor=1.0)
+    with pytest.raises(ValueError, match="generator_area"):
+        ColorizeConfig(generator_area=-0.1)
 
 
 def test_the_chroma_subsampling_of_common_formats():

@@ -6,8 +6,9 @@ Bottom to top, at working size:
 2. on shots no keyframe reaches and no match covers, the shot's luminance palette, by its share;
 3. the keyframes' moved colour, by the trust curve's share (1 on a keyframe itself).
 
-Where the moved colour's share leaves the guess under ``generator_floor`` everywhere, the guess
-would be thrown away, so the generator does not paint it; a matched frame needs no guess either. The
+Where the moved colour's share leaves the guess under ``generator_floor`` on all but
+``generator_area`` of the frame's pixels, the guess would be all but thrown away, so the generator does
+not paint it (the moved colour stands in on those few pixels); a matched frame needs no guess either. The
 shares are fitted per film before painting: the trust curve on the film's own keyframes
 (memovid.paint.trust.fit_trust), the palettes and their held-out error on the model's keyframes
 (memovid.paint.palette.shot_palettes), the match's gains on left-out look-alike groups
@@ -36,9 +37,9 @@ class Mixer:
     again for their full-size colour (memovid.paint.finish)."""
 
     def __init__(self, generator: Generator, keyframes: MovedKeyframes, semantic: SemanticMatch, palettes: Palettes,
-                 generator_floor: float) -> None:
+                 generator_floor: float, generator_area: float = 0.0) -> None:
         self.generator, self.keyframes, self.semantic, self.palettes = generator, keyframes, semantic, palettes
-        self.generator_floor = generator_floor
+        self.generator_floor, self.generator_area = generator_floor, generator_area
         self.generated = 0  # frames the generator painted
 
     @classmethod
@@ -53,7 +54,8 @@ class Mixer:
             curve = fit_trust(film, analysis, generator.scene_features)
             palettes = Palettes(*shot_palettes(film, analysis))
         semantic = SemanticMatch(analysis.semantic, palettes.palettes if config.semantic == "mix" else {}, config.semantic)
-        return cls(generator, MovedKeyframes(curve), semantic, palettes, config.generator_floor)
+        return cls(generator, MovedKeyframes(curve), semantic, palettes, config.generator_floor,
+                   config.generator_area)
 
     def mix(self, batch: list) -> list[tuple[np.ndarray, np.ndarray | None]]:
         self.semantic.attach(batch)
@@ -73,11 +75,12 @@ class Mixer:
 
     def _beneath(self, batch: list, moved: list, matched: list) -> np.ndarray:
         """(B, h, w, 2) the bottom layer: the generator's guess, except where the moved colour's share
-        leaves it under ``generator_floor`` (the moved colour stands in) or a match replaces it."""
+        leaves it under ``generator_floor`` on all but ``generator_area`` of the pixels (the moved colour
+        stands in) or a match replaces it."""
         ab = np.empty((len(batch), *batch[0].L_small.shape, 2), np.float32)
         wanted = []
         for i, (keyed, match) in enumerate(zip(moved, matched)):
-            if keyed is not None and 1.0 - float(keyed.weight.min()) < self.generator_floor:
+            if keyed is not None and self._covered(keyed.weight):
                 ab[i] = keyed.ab
             elif match is not None:
                 ab[i] = match.ab
@@ -88,3 +91,9 @@ class Mixer:
                 ab[i] = colour.ab
             self.generated += len(wanted)
         return ab
+
+    def _covered(self, weight: np.ndarray) -> bool:
+        """Whether the moved colour's share (h, w) leaves the guess under the floor on all but
+        ``generator_area`` of the pixels."""
+        weak = (1.0 - weight) >= self.generator_floor
+        return float(weak.mean()) <= self.generator_area
