@@ -13,8 +13,9 @@ one clip (its gray and its colour original) and works on the patch memory's grid
     python benchmarks/hedge_probe.py MODEL.memo GRAY_CLIP COLOUR_CLIP
 
 Clips and models of the new-clips protocol: new_clips.py's split, or any film and a model trained on
-another part of it. A stop-33 finding this reads at once: on a stretch of wannaworktogether continuing
-the training keyframes' shots, the oracle is (g 0.02, h 1.00) while the hedge keeps (0, 0).
+another part of it. A stop-33 finding this read at once: on a stretch of wannaworktogether continuing
+the training keyframes' shots, the oracle is (g 0.02, h 1.00) while the hedge kept (0, 0); since stop 34
+it keeps h 0.84-1.0 there (the palette's gain refitted over all stretches, memovid.paint.hedge).
 """
 
 from __future__ import annotations
