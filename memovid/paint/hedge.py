@@ -110,10 +110,7 @@ class HedgeFit:
         of = np.clip(np.digitize(c, edges[1:-1]), 0, bins - 1)
         pulled = _pulled(sums, of, bins)
         gains = np.array([_gains(pulled[b]) for b in range(bins)])
-        # the match keeps only the share of the pair that holds up on its worst stretch: a wrong match is a
-        # confident wrong hue. The palette, given that match, keeps what pays over all the stretches together:
-        # its guess is the film's own colour per luminance, wrong by less when wrong, and zeroing it for one
-        # odd stretch left every clip gray (wannaworktogether's other clips 8.08, gray 8.08; now 4.0 on the grid)
+        # the match by its worst stretch, the palette (that match fixed) over all of them: module doc
         gains[:, 0] *= _worst_share(gains, sums, of, np.concatenate(self.stretch))
         gains[:, 1] = _palette_given(gains[:, 0], pulled)
         weight = pulled[:, 1]

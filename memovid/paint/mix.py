@@ -37,7 +37,7 @@ class Mixer:
     again for their full-size colour (memovid.paint.finish)."""
 
     def __init__(self, generator: Generator, keyframes: MovedKeyframes, semantic: SemanticMatch, palettes: Palettes,
-                 generator_floor: float, generator_area: float = 0.0) -> None:
+                 generator_floor: float, generator_area: float) -> None:
         self.generator, self.keyframes, self.semantic, self.palettes = generator, keyframes, semantic, palettes
         self.generator_floor, self.generator_area = generator_floor, generator_area
         self.generated = 0  # frames the generator painted
