@@ -3,10 +3,11 @@
 Built once per film, when a frame first needs it, from the keyframes the model holds
 (memovid.model.patches): their positions are indexed, and how much of a match's colour, and of the
 shot's luminance palette, holds up on a new clip is fitted by leaving keyframes spread over the film
-out, each with its whole stretch of the film (its look-alikes with it), and keeping per confidence bin
-only what holds up on the stretch it fits worst (memovid.paint.hedge). Each frame then gets, at working size, the matched ab
-times its gain (plus the palette times its own), spread onto the frame's own luminance by the guided
-filter (no blotch crosses an edge), and the gain as a weight: with the moved keyframe colour's contract
+out, each with its whole stretch of the film (its look-alikes with it): per confidence bin the match
+keeps only what holds up on the stretch it fits worst, the palette what pays over all of them
+(memovid.paint.hedge). Each frame then gets, at working size, the matched ab times its gain (plus the
+palette times its own), spread onto the frame's own luminance by the guided filter (no blotch crosses
+an edge), and the gain as a weight: with the moved keyframe colour's contract
 (memovid.model.inputs.guide_planes) where the generator reads it. Where nothing matches, the gains
 are low and the colour stays near gray: a wrong hue costs more than no hue.
 
