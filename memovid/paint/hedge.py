@@ -142,7 +142,7 @@ def _worst_share(gains: np.ndarray, sums: np.ndarray, of: np.ndarray, stretch: n
 
 def _palette_given(g: np.ndarray, pulled: np.ndarray) -> np.ndarray:
     """(bins,) the palette's gain h within [0, 1] minimising |g m + h p - t|^2 per bin, the match's gain g
-    fixed; pulled: (bins, 5) sums (m.t, m.m, p.t, p.p, m.p)."""
+    fixed; pulled: (bins, 5) sums (m.t, m.m, p.t, p.p, m.p). One bin: g a number, pulled (5,)."""
     mt, mm, pt, pp, mp = pulled.T
     return np.where(pp > 0, np.clip((pt - g * mp) / np.maximum(pp, 1e-12), 0.0, 1.0), 0.0)
 
@@ -160,7 +160,7 @@ def _gains(s: np.ndarray) -> np.ndarray:
                   np.array([0.0, np.clip(pt / pp, 0, 1) if pp > 0 else 0.0])]
     if det > 0:  # both at the edge of the square: g or h clipped to 1 with the other refitted
         for g in (0.0, 1.0):
-            candidates.append(np.array([g, np.clip((pt - g * mp) / pp, 0, 1)]))
+            candidates.append(np.array([g, float(_palette_given(g, s))]))
         for h in (0.0, 1.0):
             candidates.append(np.array([np.clip((mt - h * mp) / mm, 0, 1), h]))
 
