@@ -1,7 +1,8 @@
 """Pass 1 of colorize, at working size in gray: shots and scenes, one colour feature per scene, keyframes.
 
-Every frame queries the memory; its top-k vote goes to its shot's ballot once the shot is certain,
-and the frames of each scene elect one colour feature (memovid.paint.retrieval). The model's keyframes
+Frames query the memory (every ``query_every``-th, and every change of picture: ``_Asked``); each
+top-k vote goes to its shot's ballot once the shot is certain, and the votes of each scene elect one
+colour feature (memovid.paint.retrieval). The model's keyframes
 that are frames of this very film are found here too (memovid.model.keyframes), and the mean
 luminance of every frame, for the fades.
 """
@@ -57,7 +58,8 @@ class Analysis:
     frame_top1: np.ndarray          # (frames,) int32 slot per frame, for --retrieval frame
     keyframes: dict[int, object]    # frame number -> Keyframe verified against this film
     reports: list[SceneReport]
-    frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.model.confidence)
+    frame_confidence: np.ndarray    # (frames,) float32 retrieval confidence per frame, 0..1 (memovid.model.confidence);
+                                    # a frame not asked (query_every) reports the last one asked
     samples: list[tuple[int, np.ndarray]]  # (frame, query (d,)) spread over every shot (representative)
     fade_gain: dict[int, float] = field(default_factory=dict)  # frame in a fade -> chroma gain (memovid.paint.fades)
     semantic: object = None  # memovid.paint.semantic.SemanticSource, or None (too few keyframes, or off)
@@ -104,19 +106,27 @@ def analyse(film: Film, progress: ProgressFn = no_progress) -> Analysis:
     done = 0
     frames = timed("decode, pass 1", read_frames(input, mode="gray", max_size=max(shape), prefetch=4,
                                                  deinterlace=config.deinterlace))
+    asked = _Asked(1 if config.retrieval == "frame" else config.query_every)
+    held = (-1, 0.0)  # the last queried frame's top-1 slot and similarity, which a frame not queried reports
     for batch in batches(frames, config.batch_size):
         with stage("resize to working size"):
             Ls = [luma_to_L(cv2.resize(f.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)) for f in batch]
-        with torch.inference_mode():
-            with stage("query"):
-                q = model.query(L_tensor(Ls, model.device))
-            with stage("retrieval"):
-                found = memory.retrieve(q, k)
-        slots = found.slots.cpu().numpy()
-        sims = found.similarities.float().cpu().numpy()
-        queries = q.float().cpu().numpy()
+        row = {i: j for j, i in enumerate(i for i, (f, L) in enumerate(zip(batch, Ls)) if asked(f.index, L))}
+        if row:
+            with torch.inference_mode():
+                with stage("query"):
+                    q = model.query(L_tensor([Ls[i] for i in row], model.device))
+                with stage("retrieval"):
+                    found = memory.retrieve(q, k)
+            slots = found.slots.cpu().numpy()
+            sims = found.similarities.float().cpu().numpy()
+            queries = q.float().cpu().numpy()
+        batch_top1, batch_similarity = [], []
         for i, frame in enumerate(batch):
-            votes.add(frame.index, slots[i], sims[i])
+            j = row.get(i)
+            if j is not None:
+                votes.add(frame.index, slots[j], sims[j])
+                held = (int(slots[j, 0]), float(sims[j, 0]) if slots[j, 0] >= 0 else 0.0)
             if splitter is not None:
                 with stage("scene split"):
                     closed = [shot.end for shot in splitter.feed(frame)]
@@ -133,7 +143,8 @@ def analyse(film: Film, progress: ProgressFn = no_progress) -> Analysis:
                     if not any(pictures_start <= v < ends for v in verified):
                         _match(semantic, pictures.samples, matched)
                     pictures, pictures_start = ShotSampler(MATCHED_PER_SHOT, np.float16), ends
-            sampler.add(frame.index, queries[i])
+            if j is not None:
+                sampler.add(frame.index, queries[j])
             keyframe = store.by_frame.get(frame.index)
             if keyframe is not None:
                 L8 = L_to_L8(Ls[i])
@@ -141,9 +152,11 @@ def analyse(film: Film, progress: ProgressFn = no_progress) -> Analysis:
                     verified[frame.index] = keyframe.on_film(L8)
             if semantic is not None:
                 pictures.add(frame.index, lambda L=Ls[i]: L)
-        top1.append(slots[:, 0].astype(np.int32))
+            batch_top1.append(held[0])
+            batch_similarity.append(held[1])
+        top1.append(np.array(batch_top1, np.int32))
+        similarity.append(np.array(batch_similarity, np.float32))
         luma.append(np.array([L.mean() for L in Ls], np.float32))
-        similarity.append(np.where(slots[:, 0] >= 0, sims[:, 0], 0.0).astype(np.float32))
         done += len(batch)
         progress("analysing", done, film.frames)
     if done == 0:
@@ -215,6 +228,32 @@ def _semantic_source(model, shape: tuple[int, int], config: ColorizeConfig):
     from memovid.paint.semantic import SemanticSource
 
     return SemanticSource.of(model, shape, config.batch_size)
+
+
+QUERY_CHANGE = 6.0  # mean |L| change (0-100) of a 16x9 thumbnail since the last queried frame that asks anew
+QUERY_THUMB = (16, 9)
+
+
+class _Asked:
+    """Which frames pass 1 asks the memory about: every ``every``-th frame, and at once wherever the
+    picture has changed since the last one asked (a cut, a fast pan), so that no shot goes unasked.
+
+    The memory's answer is voted over whole shots and scenes, and consecutive frames of a shot ask
+    nearly the same thing: the query (the backbone on every frame) was 16 ms of pass 1's 22 a frame
+    at 720p (notes/MEASUREMENTS.md, stop 35)."""
+
+    def __init__(self, every: int) -> None:
+        self.every, self.last, self.thumb = every, None, None
+
+    def __call__(self, index: int, L: np.ndarray) -> bool:
+        if self.every == 1:
+            return True
+        thumb = cv2.resize(L, QUERY_THUMB, interpolation=cv2.INTER_AREA)
+        if (self.last is not None and index - self.last < self.every
+                and float(np.abs(thumb - self.thumb).mean()) < QUERY_CHANGE):
+            return False
+        self.last, self.thumb = index, thumb
+        return True
 
 
 class _Votes:

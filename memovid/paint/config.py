@@ -55,6 +55,10 @@ class ColorizeConfig:
     # guide input, the generator painting; "off", the generator and the palette, as before the patch
     # memory. benchmarks/new_clips.py measures the four (README, "New clips").
     semantic: str = "mix"
+    # Pass 1 asks the memory about every this many frames of a shot, and about any frame whose picture
+    # has changed since (memovid.paint.analyse._Asked); the answers are voted over whole scenes. 1: every
+    # frame (what ``retrieval="frame"`` always does).
+    query_every: int = 4
     # Weave interlaced frames (FFmpeg's bwdif, memovid.video.decode) before analysis and painting:
     # colour painted on combed frames combs along every motion.
     deinterlace: bool = False
@@ -75,6 +79,8 @@ class ColorizeConfig:
             raise ValueError(f"generator_floor must be within [0, 1), got {self.generator_floor}")
         if not 0.0 <= self.generator_area < 1.0:
             raise ValueError(f"generator_area must be within [0, 1), got {self.generator_area}")
+        if not (isinstance(self.query_every, int) and 1 <= self.query_every <= 1000):
+            raise ValueError(f"query_every must be a whole number of frames 1-1000, got {self.query_every!r}")
         if self.semantic not in SEMANTIC_MODES:
             raise ValueError(f"semantic must be one of {', '.join(SEMANTIC_MODES)}, got {self.semantic!r}")
         if self.trust not in ("fitted", "flow"):
