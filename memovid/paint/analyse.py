@@ -2,9 +2,8 @@
 
 Frames query the memory (every ``query_every``-th, and every change of picture: ``_Asked``); each
 top-k vote goes to its shot's ballot once the shot is certain, and the votes of each scene elect one
-colour feature (memovid.paint.retrieval). The model's keyframes
-that are frames of this very film are found here too (memovid.model.keyframes), and the mean
-luminance of every frame, for the fades.
+colour feature (memovid.paint.retrieval). The model's keyframes that are frames of this very film are
+found here too (memovid.model.keyframes), and the mean luminance of every frame, for the fades.
 """
 
 from __future__ import annotations
@@ -236,7 +235,9 @@ QUERY_THUMB = (16, 9)
 
 class _Asked:
     """Which frames pass 1 asks the memory about: every ``every``-th frame, and at once wherever the
-    picture has changed since the last one asked (a cut, a fast pan), so that no shot goes unasked.
+    picture has changed since the last one asked (a cut, a fast pan), so that a new shot is asked
+    from its first frame (a cut between two pictures alike in their 16x9 thumbnails waits up to
+    ``every`` frames).
 
     The memory's answer is voted over whole shots and scenes, and consecutive frames of a shot ask
     nearly the same thing: the query (the backbone on every frame) was 16 ms of pass 1's 22 a frame
