@@ -47,9 +47,11 @@ def L_tensor(L_list: list[np.ndarray], device):
 
 
 def at_size(keyframe, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """A model keyframe's (L8, ab) at the working ``shape``."""
+    """A model keyframe's (L8, ab) at the working ``shape``: uint8 and float32 (a model's keyframes keep
+    their ab in float16, which OpenCV does not resize)."""
     L8 = cv2.resize(keyframe.L8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    return L8, cv2.resize(keyframe.ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    ab = keyframe.ab.astype(np.float32, copy=False)
+    return L8, cv2.resize(ab, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def guide_planes(ab: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -21,7 +21,9 @@ FLAT = 2.0               # spread (L8 levels at MATCH_WIDTH) under which a pictu
 
 @dataclass
 class Keyframe:
-    """frame: frame number in the film. L8: (h, w) uint8 luminance. ab: (h, w, 2) float32, Lab units."""
+    """frame: frame number in the film. L8: (h, w) uint8 luminance. ab: (h, w, 2) Lab units, float32,
+    or float16 as the model file holds it (a view of the model's own tensor: a keyframe read from a
+    model costs no memory of its own; memovid.model.inputs.at_size gives float32 where it is used)."""
 
     frame: int
     L8: np.ndarray
@@ -111,6 +113,9 @@ class KeyframeStore:
 
     @classmethod
     def from_tensors(cls, arrays: dict[str, np.ndarray], index: list[dict]) -> "KeyframeStore":
+        # ab stays as stored (float16), not copied to float32: colorize holds every keyframe of the film
+        # it verified, and a model keyframed every 13 frames over a reel has hundreds (0.3 MB each at
+        # float32 and 144x256: the 1320-frame profile film's 110 took 61 MiB of its peak).
         return cls([Keyframe(int(entry["frame"]), np.asarray(arrays[f"keyframe.{n}.L8"], np.uint8),
-                             np.asarray(arrays[f"keyframe.{n}.ab"], np.float32), str(entry.get("source", "")))
+                             np.asarray(arrays[f"keyframe.{n}.ab"]), str(entry.get("source", "")))
                     for n, entry in enumerate(index)])
