@@ -37,8 +37,8 @@ from memovid.color.lab import rgb8_to_lab
 from memovid.color.levels import L_to_L8
 from memovid.model.inputs import working_shape
 from memovid.motion import flow as flows
-from memovid.motion.flow import FlowConfig, flow_with_reliability, shared_flows, still_reliability
-from memovid.motion.guide import KeyframeGuide, _Candidate, _Chain
+from memovid.motion.flow import FlowConfig, flow_with_reliability, shared_flows
+from memovid.motion.guide import KeyframeGuide
 from memovid.video.decode import read_frames
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -67,48 +67,30 @@ class BackWith(KeyframeGuide):
         super().__init__()
         self.back = FlowConfig(preset=preset, refinement=None if preset == "ultrafast" else 2)
 
-    def _direct_and_still(self, index, L8):
-        out, config = [], self.config.flow
-        for key, distance in self._sources(index, L8):
-            decay = float(np.exp(-distance / self.config.decay_frames))
-            key_L8 = self._frames[key][0]
-            cache = flows._shared.get()
-            pair = cache.get(L8, key_L8, config) if cache is not None else None
-            if pair is None:
-                pair = flows._dis(L8, key_L8, config), flows._dis(key_L8, L8, self.back)
-            reliability = np.clip(flows._reliability(L8, key_L8, *pair, config), 0.0, 1.0)
-            out.append(_Candidate(key, pair[0], reliability, distance, decay))
-            out.append(_Candidate(key, None, still_reliability(L8, key_L8, pair[0], config), distance, decay))
-        return out
+    def _direct(self, L8, key_L8):
+        config = self.config.flow
+        cache = flows._shared.get()
+        pair = cache.get(L8, key_L8, config) if cache is not None else None
+        if pair is None:
+            pair = flows._dis(L8, key_L8, config), flows._dis(key_L8, L8, self.back)
+        return pair[0], np.clip(flows._reliability(L8, key_L8, *pair, config), 0.0, 1.0)
 
 
 class OneWay(KeyframeGuide):
     """No way back: the direct flows' reliability is the photometric term alone."""
 
-    def _direct_and_still(self, index, L8):
-        out, config = [], self.config.flow
-        for key, distance in self._sources(index, L8):
-            decay = float(np.exp(-distance / self.config.decay_frames))
-            key_L8 = self._frames[key][0]
-            field = flows._dis(L8, key_L8, config)
-            photo = (L8.astype(np.float32) - flows.warp(key_L8.astype(np.float32), field)) / np.float32(config.photo_sigma)
-            reliability = (np.exp(-0.5 * photo * photo) * flows._inside(field)).astype(np.float32)
-            out.append(_Candidate(key, field, reliability, distance, decay))
-            out.append(_Candidate(key, None, still_reliability(L8, key_L8, field, config), distance, decay))
-        return out
+    def _direct(self, L8, key_L8):
+        config = self.config.flow
+        field = flows._dis(L8, key_L8, config)
+        photo = (L8.astype(np.float32) - flows.warp(key_L8.astype(np.float32), field)) / np.float32(config.photo_sigma)
+        return field, (np.exp(-0.5 * photo * photo) * flows._inside(field)).astype(np.float32)
 
 
 class FastBothWays(KeyframeGuide):
     """The direct flows with DIS's "fast" preset both ways."""
 
-    def _direct_and_still(self, index, L8):
-        out, config = [], FlowConfig(preset="fast", refinement=2)
-        for key, distance in self._sources(index, L8):
-            decay = float(np.exp(-distance / self.config.decay_frames))
-            field, reliability = flow_with_reliability(L8, self._frames[key][0], config)
-            out.append(_Candidate(key, field, reliability, distance, decay))
-            out.append(_Candidate(key, None, still_reliability(L8, self._frames[key][0], field, config), distance, decay))
-        return out
+    def _direct(self, L8, key_L8):
+        return flow_with_reliability(L8, key_L8, FlowConfig(preset="fast", refinement=2))
 
 
 class ChainsFirst(KeyframeGuide):
@@ -119,16 +101,7 @@ class ChainsFirst(KeyframeGuide):
         self.threshold = threshold
 
     def _finish(self, waiting, next_key):
-        backward = [None] * len(waiting)
-        if next_key is not None and waiting:
-            chain = _Chain(next_key, self._frames[next_key][0].shape)
-            later = self._frames[next_key][0]
-            for i in range(len(waiting) - 1, -1, -1):
-                index, L8, _ = waiting[i]
-                chain.step(L8, later, self.config.flow)
-                backward[i] = chain.candidate(index, self.config.decay_frames).held()
-                later = L8
-        for (index, L8, carried), back in zip(waiting, backward):
+        for (index, L8, carried), back in zip(waiting, self._backward(waiting, next_key)):
             candidates = [c.used() for c in (carried, back) if c is not None]
             held = len(candidates) == 2 and min(float(c.reliability.mean()) for c in candidates) > self.threshold
             if not candidates or (self.threshold > 0 and not held):

@@ -240,6 +240,14 @@ class KeyframeGuide:
 
     def _finish(self, waiting: list, next_key: int | None) -> Iterator[tuple[int, Guidance]]:
         """Adds the backward chain from ``next_key`` and the direct warps, blends, yields in order."""
+        for (index, L8, carried), back in zip(waiting, self._backward(waiting, next_key)):
+            candidates = [c.used() for c in (carried, back) if c is not None]
+            candidates += self._direct_and_still(index, L8)
+            yield index, self._combine(candidates)
+
+    def _backward(self, waiting: list, next_key: int | None) -> list:
+        """The keyframe ``next_key`` carried back frame by frame onto each of the ``waiting`` frames: one
+        held candidate per frame, or None each without a next keyframe."""
         backward: list = [None] * len(waiting)
         if next_key is not None and waiting:
             chain = _Chain(next_key, self._frames[next_key][0].shape)
@@ -249,10 +257,7 @@ class KeyframeGuide:
                 chain.step(L8, later, self.config.flow)
                 backward[i] = chain.candidate(index, self.config.decay_frames).held()
                 later = L8
-        for (index, L8, carried), back in zip(waiting, backward):
-            candidates = [c.used() for c in (carried, back) if c is not None]
-            candidates += self._direct_and_still(index, L8)
-            yield index, self._combine(candidates)
+        return backward
 
     def _check_target(self, L8: np.ndarray) -> None:
         shape = self._frames[self._indices[0]][0].shape
@@ -285,11 +290,17 @@ class KeyframeGuide:
         out = []
         for key, distance in self._sources(index, L8):
             decay = float(np.exp(-distance / self.config.decay_frames))
-            f, reliability = flow_with_reliability(L8, self._frames[key][0], self.config.flow, look=True)
+            f, reliability = self._direct(L8, self._frames[key][0])
             out.append(_Candidate(key, f, reliability, distance, decay))
             still = still_reliability(L8, self._frames[key][0], f, self.config.flow)
             out.append(_Candidate(key, None, still, distance, decay))
         return out
+
+    def _direct(self, L8: np.ndarray, key_L8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The flow from the target straight to a keyframe and its reliability (a pair a chain already
+        estimated is taken from it: memovid.motion.flow.shared_flows). benchmarks/guide_variants.py
+        measures cheaper ways."""
+        return flow_with_reliability(L8, key_L8, self.config.flow, look=True)
 
     def _exact(self, index: int) -> Guidance:
         _, ab, _ = self._frames[index]
