@@ -174,17 +174,23 @@ def video_pts(path: str | Path) -> list[float]:
         return [float(f.pts * f.time_base) for f in c.decode(video=0)]
 
 
-def keyframed_film(folder: Path, size: tuple[int, int], keys: Sequence[int], n: int = 24) -> tuple[Path, Path, Path]:
+def keyframed_film(folder: Path, size: tuple[int, int], keys: Sequence[int], n: int = 24,
+                   frames: Sequence[np.ndarray] | None = None) -> tuple[Path, Path, Path]:
     """A lossless colour film, its painted keyframes as ``keys/frame_NNNNN.png`` and its black-and-white
-    version: (colour, keys folder, gray). Lossless, so that a keyframe can come back exactly."""
+    version: (colour, keys folder, gray). Lossless, so that a keyframe can come back exactly.
+
+    frames: the film's RGB (H, W, 3) uint8 pictures, its keyframes painted from them as they are; None:
+    ``n`` frames of moving shapes, its keyframes read back from the colour film."""
     from memovid.video import EncodeOptions, read_frames, write_video
 
-    colour = make_video(folder / "colour.mkv", n=n, size=size, codec="ffv1", pix_fmt="yuv444p", audio=False)
+    colour = make_video(folder / "colour.mkv", n=None if frames is not None else n, frames=frames, size=size,
+                        codec="ffv1", pix_fmt="yuv444p", audio=False)
     keyframes = folder / "keys"
     keyframes.mkdir()
-    for f in read_frames(colour):
-        if f.index in keys:
-            cv2.imwrite(str(keyframes / f"frame_{f.index:05d}.png"), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
+    pictures = enumerate(frames) if frames is not None else ((f.index, f.image) for f in read_frames(colour))
+    for index, picture in pictures:
+        if index in keys:
+            cv2.imwrite(str(keyframes / f"frame_{index:05d}.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
     gray = folder / "bw.mkv"
     write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
                 gray, source=colour, options=EncodeOptions(codec="ffv1"))

@@ -34,25 +34,15 @@ def test_colorize_puts_no_colour_on_the_black_bottom_of_a_fade(tmp_path):
     gains it keeps its scene's full colour and this fails)."""
     import itertools
 
-    import cv2
-
     from memovid.cli import cli
     from memovid.color.lab import rgb8_to_lab
     from memovid.demo.synth import CartoonSpec, cartoon_frames
-    from memovid.video import EncodeOptions, read_frames, write_video
-    from tests.mediagen import make_video
+    from memovid.video import read_frames
+    from tests.mediagen import keyframed_film
 
     spec = CartoonSpec(width=96, height=64, scenes=2, shot_frames=(16,), fade_frames=6)
     frames = list(itertools.islice(cartoon_frames(spec), 200))
-    colour = make_video(tmp_path / "colour.mkv", frames=frames, size=(96, 64), codec="ffv1",
-                        pix_fmt="yuv444p", audio=False)
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    for i in (0, 8, len(frames) - 8):
-        cv2.imwrite(str(keys / f"frame_{i:05d}.png"), cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR))
-    gray = tmp_path / "bw.mkv"
-    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
-                gray, source=colour, options=EncodeOptions(codec="ffv1"))
+    _, keys, gray = keyframed_film(tmp_path, (96, 64), (0, 8, len(frames) - 8), frames=frames)
     model = tmp_path / "m.memo"
     assert CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2",
                                     "--size", "96"]).exit_code == 0

@@ -14,8 +14,7 @@ from memovid.cli import cli
 from memovid.demo.synth import CartoonSpec, cartoon_frames
 from memovid.paint.analyse import QUERY_CHANGE, _Asked
 from memovid.paint.config import ColorizeConfig
-from memovid.video import EncodeOptions, read_frames, write_video
-from tests.mediagen import make_video
+from tests.mediagen import keyframed_film
 
 
 def test_every_fourth_frame_is_asked_and_a_changed_picture_at_once():
@@ -55,15 +54,7 @@ def test_a_quarter_of_the_queries_elect_the_same_features(tmp_path, monkeypatch)
 
     spec = CartoonSpec(width=192, height=128, scenes=3, shot_frames=(24, 12, 30), seed=5)
     frames = list(cartoon_frames(spec))
-    colour = make_video(tmp_path / "colour.mkv", frames=frames, size=(spec.width, spec.height), codec="ffv1",
-                        pix_fmt="yuv444p", audio=False)
-    gray = tmp_path / "bw.mkv"
-    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
-                gray, source=colour, options=EncodeOptions(codec="ffv1"))
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    for i in range(3, len(frames), 11):
-        cv2.imwrite(str(keys / f"frame_{i:05d}.png"), cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR))
+    _, keys, gray = keyframed_film(tmp_path, (spec.width, spec.height), range(3, len(frames), 11), frames=frames)
     model = tmp_path / "m.memo"
     result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "192"])
     assert result.exit_code == 0, result.output

@@ -19,7 +19,7 @@ from memovid.cli import cli
 from memovid.model.confidence import CONFIDENCE_FLOOR
 from memovid.demo.synth import CartoonSpec, cartoon_frames
 from memovid.video import EncodeOptions, read_frames, write_video
-from tests.mediagen import make_video, moving_shapes
+from tests.mediagen import keyframed_film, moving_shapes
 
 SIZE = (96, 64)
 
@@ -37,14 +37,7 @@ def film(tmp_path_factory):
     a = list(moving_shapes(20, size=SIZE, seed=0))
     spec = CartoonSpec(width=SIZE[0], height=SIZE[1], scenes=1, shot_frames=(20,))
     b = [255 - f for f in itertools.islice(cartoon_frames(spec), 20)]  # a dark night scene, unlike A
-    colour = make_video(tmp / "colour.mkv", frames=a + b, size=SIZE, codec="ffv1", pix_fmt="yuv444p", audio=False)
-    gray = tmp / "bw.mkv"
-    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
-                gray, source=colour, options=EncodeOptions(codec="ffv1"))
-    keys = tmp / "keys"
-    keys.mkdir()
-    for i in (0, 4, 8, 12, 16):
-        cv2.imwrite(str(keys / f"frame_{i:05d}.png"), cv2.cvtColor(a[i], cv2.COLOR_RGB2BGR))
+    colour, keys, gray = keyframed_film(tmp, SIZE, (0, 4, 8, 12, 16), frames=a + b)  # keyframes of A only
     model = tmp / "m.memo"
     result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "3", "--size", "96"])
     assert result.exit_code == 0, result.output

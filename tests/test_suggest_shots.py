@@ -6,14 +6,11 @@ needs a keyframe, the B shots are the unmatched ones, and suggest picks its fram
 trailer case: a model knowing one shot of four used to say that no scene needed a keyframe).
 """
 
-import cv2
-import numpy as np
 from click.testing import CliRunner
 
 from memovid.cli import cli
 from memovid.demo.synth import CartoonSpec, cartoon_frames
-from memovid.video import EncodeOptions, read_frames, write_video
-from tests.mediagen import make_video
+from tests.mediagen import keyframed_film
 
 SPEC = CartoonSpec(width=192, height=128, scenes=1, shot_frames=(24, 24, 24, 24), seed=3)
 
@@ -23,15 +20,8 @@ def test_the_unreached_shots_of_a_keyframed_scene_are_flagged_and_suggested(tmp_
     from memovid.paint.film import open_film
 
     frames = list(cartoon_frames(SPEC))
-    colour = make_video(tmp_path / "colour.mkv", frames=frames, size=(SPEC.width, SPEC.height), codec="ffv1",
-                        pix_fmt="yuv444p", audio=False)
-    gray = tmp_path / "bw.mkv"
-    write_video((f.with_image(np.repeat(f.image[..., None], 3, 2)) for f in read_frames(colour, mode="gray")),
-                gray, source=colour, options=EncodeOptions(codec="ffv1"))
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    for i in (2, 6, 10, 14, 18):  # the first A shot only
-        cv2.imwrite(str(keys / f"frame_{i:05d}.png"), cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR))
+    _, keys, gray = keyframed_film(tmp_path, (SPEC.width, SPEC.height), (2, 6, 10, 14, 18),  # the first A shot only
+                                   frames=frames)
     model = tmp_path / "m.memo"
     result = CliRunner().invoke(cli, ["--quiet", "train", str(keys), "-m", str(model), "--steps", "2", "--size", "192"])
     assert result.exit_code == 0, result.output
